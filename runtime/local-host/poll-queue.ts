@@ -1,0 +1,130 @@
+/**
+ * The queue half of the local host, with the Azure Functions queue trigger's semantics
+ * (https://learn.microsoft.com/azure/azure-functions/functions-bindings-storage-queue-trigger):
+ * base64 messages, a visibility timeout while a message is processed, a failed message made
+ * visible again, and after `maxDequeueCount` (5) failed dequeues the message moves to
+ * `<queue>-poison`. Polling backs off while the queue is empty.
+ */
+import type { QueueClient } from '@azure/storage-queue';
+import type { QueueFunction } from '../functions/function-table.ts';
+import type { Logger } from '../core/logger.ts';
+import { decodeQueueMessage } from '../storage/queue-message.ts';
+import { createInvocationContext } from './invocation-context.ts';
+
+export interface QueuePollerOptions {
+  /** Messages taken per poll and processed in parallel (Functions' `batchSize`, 16). */
+  readonly batchSize?: number;
+  /** Functions' `maxDequeueCount`. */
+  readonly maxDequeueCount?: number;
+  /** Seconds a message stays invisible while its handler runs. */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Seconds before a failed message is visible again (Functions' `visibilityTimeout`, 0 by default). */
+  readonly retryDelaySeconds?: number;
+  readonly minPollMs?: number;
+  readonly maxPollMs?: number;
+}
+
+export interface QueuePoller {
+  stop(): Promise<void>;
+  /** Resolves once every message visible now has been handled (tests). */
+  drain(): Promise<void>;
+}
+
+export function pollQueue(
+  fn: QueueFunction,
+  queue: QueueClient,
+  poison: QueueClient,
+  log: Logger,
+  options: QueuePollerOptions = {},
+): QueuePoller {
+  const batchSize = options.batchSize ?? 16;
+  const maxDequeueCount = options.maxDequeueCount ?? 5;
+  const visibility = options.visibilityTimeoutSeconds ?? 300;
+  const retryDelay = options.retryDelaySeconds ?? 0;
+  const minPoll = options.minPollMs ?? 50;
+  const maxPoll = options.maxPollMs ?? 1000;
+  const qlog = log.child({ functionName: fn.name, queue: queue.name });
+
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  let sleepTimer: NodeJS.Timeout | undefined;
+  // A drain waiter resolves on the first empty poll that started after it was registered.
+  let idleWaiters: { after: number; resolve: () => void }[] = [];
+  let pollsStarted = 0;
+  let ensured = false;
+
+  async function handleOne(message: { messageId: string; popReceipt: string; messageText: string; dequeueCount: number }) {
+    const context = createInvocationContext(fn.name, log, {
+      trigger: 'queue',
+      id: message.messageId,
+      dequeueCount: message.dequeueCount,
+    });
+    try {
+      await fn.handler(decodeQueueMessage(message.messageText), context);
+      await queue.deleteMessage(message.messageId, message.popReceipt);
+    } catch (err) {
+      if (message.dequeueCount >= maxDequeueCount) {
+        qlog.error({ err, messageId: message.messageId, dequeueCount: message.dequeueCount }, 'message moved to poison queue');
+        await poison.createIfNotExists();
+        await poison.sendMessage(message.messageText, { messageTimeToLive: -1 });
+        await queue.deleteMessage(message.messageId, message.popReceipt);
+      } else {
+        qlog.warn({ err, messageId: message.messageId, dequeueCount: message.dequeueCount }, 'queue handler failed; message will be retried');
+        await queue.updateMessage(message.messageId, message.popReceipt, undefined, retryDelay);
+      }
+    }
+  }
+
+  const loop = (async () => {
+    let delay = minPoll;
+    while (!stopped) {
+      let count = 0;
+      const pollId = ++pollsStarted;
+      try {
+        if (!ensured) {
+          await queue.createIfNotExists();
+          ensured = true;
+        }
+        const received = await queue.receiveMessages({ numberOfMessages: batchSize, visibilityTimeout: visibility });
+        count = received.receivedMessageItems.length;
+        await Promise.all(
+          received.receivedMessageItems.map((m) =>
+            handleOne(m).catch((err: unknown) => qlog.error({ err, messageId: m.messageId }, 'could not settle queue message')),
+          ),
+        );
+      } catch (err) {
+        if (!stopped) qlog.error({ err }, 'queue poll failed');
+      }
+      if (count > 0) {
+        delay = minPoll;
+        continue;
+      }
+      const ready = idleWaiters.filter((w) => w.after < pollId);
+      idleWaiters = idleWaiters.filter((w) => w.after >= pollId);
+      for (const w of ready) w.resolve();
+      if (stopped) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        sleepTimer = setTimeout(resolve, delay);
+      });
+      delay = Math.min(delay * 2, maxPoll);
+    }
+    for (const w of idleWaiters) w.resolve();
+  })();
+
+  return {
+    async stop() {
+      stopped = true;
+      if (sleepTimer) clearTimeout(sleepTimer);
+      wake?.();
+      await loop;
+    },
+    drain() {
+      return new Promise<void>((resolve) => {
+        idleWaiters.push({ after: pollsStarted, resolve });
+        if (sleepTimer) clearTimeout(sleepTimer);
+        wake?.();
+      });
+    },
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * The HTTP half of the local host: a `node:http` server that maps `/api/<route>` onto the function
+ * table and calls handlers with `@azure/functions`' own `HttpRequest` / `InvocationContext`, so a
+ * handler cannot tell it from the Azure Functions host.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import azureFunctions from '@azure/functions';
+import type { HttpResponseInit } from '@azure/functions';
+import type { HttpFunction } from '../functions/function-table.ts';
+import { compileRoute } from './match-route.ts';
+import { createInvocationContext } from './invocation-context.ts';
+import type { Logger } from '../core/logger.ts';
+
+const { HttpRequest } = azureFunctions;
+
+export interface HttpServerHandle {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Body bytes read before a handler runs; handlers apply their own, smaller caps. */
+const hostBodyLimitBytes = 100 * 1024 * 1024; // the Functions host's own limit (100 MB)
+
+export async function serveHttp(
+  functions: readonly HttpFunction[],
+  options: { host: string; port: number; log: Logger },
+): Promise<HttpServerHandle> {
+  const routes = functions.map((fn) => ({ fn, route: compileRoute(fn.route) }));
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      options.log.error({ err }, 'local host failed to serve a request');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'internal error' }));
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (!url.pathname.startsWith('/api/')) return send(res, { status: 404, jsonBody: { error: 'not found' } });
+    const path = url.pathname.slice('/api/'.length);
+    let pathMatched = false;
+    for (const { fn, route } of routes) {
+      const params = route.match(path);
+      if (!params) continue;
+      pathMatched = true;
+      if (!fn.methods.includes(method as never)) continue;
+      const body = await readBody(req);
+      if (body === 'too-large') return send(res, { status: 413, jsonBody: { error: 'request body too large' } });
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      }
+      const request = new HttpRequest({
+        method,
+        url: url.toString(),
+        headers,
+        query: Object.fromEntries(url.searchParams),
+        params,
+        ...(body.length > 0 ? { body: { bytes: body } } : {}),
+      });
+      const context = createInvocationContext(fn.name, options.log, { trigger: 'http', route: fn.route });
+      const response = await fn.handler(request, context);
+      return send(res, response);
+    }
+    return send(res, pathMatched ? { status: 405, jsonBody: { error: 'method not allowed' } } : { status: 404, jsonBody: { error: 'not found' } });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${options.host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function readBody(req: http.IncomingMessage): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > hostBodyLimitBytes) return 'too-large';
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function send(res: http.ServerResponse, init: HttpResponseInit): Promise<void> {
+  const headers = new Headers(init.headers as ConstructorParameters<typeof Headers>[0]);
+  let body: Buffer | undefined;
+  if (init.jsonBody !== undefined) {
+    body = Buffer.from(JSON.stringify(init.jsonBody));
+    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+  } else if (typeof init.body === 'string') {
+    body = Buffer.from(init.body);
+    if (!headers.has('content-type')) headers.set('content-type', 'text/plain; charset=utf-8');
+  } else if (init.body instanceof Uint8Array) {
+    body = Buffer.from(init.body);
+  } else if (init.body !== undefined && init.body !== null) {
+    body = Buffer.from(await new Response(init.body as ConstructorParameters<typeof Response>[0]).arrayBuffer());
+  }
+  const out: Record<string, string | string[]> = {};
+  headers.forEach((value, name) => {
+    out[name] = value;
+  });
+  const cookies = (init.cookies ?? []).map(serializeCookie);
+  if (cookies.length) out['set-cookie'] = cookies;
+  res.writeHead(init.status ?? 200, out);
+  res.end(body);
+}
+
+function serializeCookie(cookie: NonNullable<HttpResponseInit['cookies']>[number]): string {
+  const parts = [`${cookie.name}=${cookie.value}`];
+  if (cookie.path) parts.push(`Path=${cookie.path}`);
+  if (cookie.domain) parts.push(`Domain=${cookie.domain}`);
+  if (cookie.maxAge !== undefined) parts.push(`Max-Age=${cookie.maxAge}`);
+  if (cookie.expires) parts.push(`Expires=${new Date(cookie.expires).toUTCString()}`);
+  if (cookie.httpOnly) parts.push('HttpOnly');
+  if (cookie.secure) parts.push('Secure');
+  if (cookie.sameSite) parts.push(`SameSite=${cookie.sameSite}`);
+  return parts.join('; ');
+}
+

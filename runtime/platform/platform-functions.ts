@@ -1,0 +1,29 @@
+/**
+ * The platform's function table: every function of the shared platform app, declared once.
+ * Served by the Azure Functions host (`runtime/azure/platform-app.ts`) and the local host.
+ */
+import type { FunctionTable } from '../functions/function-table.ts';
+import type { Storage } from '../storage/create-storage.ts';
+import type { Logger } from '../core/logger.ts';
+import type { ZektConfig } from '../config.ts';
+import { createHealthHandler } from './health.ts';
+
+export interface PlatformDeps {
+  readonly config: ZektConfig;
+  readonly storage: Storage;
+  readonly log: Logger;
+  readonly version: string;
+}
+
+export function createPlatformFunctions(deps: PlatformDeps): FunctionTable {
+  return [
+    {
+      kind: 'http',
+      name: 'health',
+      route: 'health',
+      methods: ['GET'],
+      authLevel: 'anonymous',
+      handler: createHealthHandler(deps),
+    },
+  ];
+}

@@ -1,0 +1,82 @@
+/**
+ * `npm run setup`: obtains what the project needs beyond `npm ci` — today the Pulumi engine.
+ * In order: an engine of the pinned version already cached; the official download
+ * (`PulumiCommand.install`); a build from the Go module proxy with the committed tools module
+ * (`tools/pulumi-engine`). Says where the engine came from; fails naming what is missing.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
+import * as semver from 'semver';
+import { engineRoot, locatePulumiEngine, pulumiEngineVersion } from '../automation/engine/pulumi-engine.ts';
+
+const run = promisify(execFile);
+const root = engineRoot(process.env);
+const version = pulumiEngineVersion;
+
+async function cached(): Promise<boolean> {
+  try {
+    await locatePulumiEngine(process.env);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function download(): Promise<boolean> {
+  try {
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 60_000).unref());
+    await Promise.race([PulumiCommand.install({ root, version: semver.parse(version) as semver.SemVer }), timeout]);
+    return cached();
+  } catch (err) {
+    console.log(`setup: official download unavailable (${(err as Error).message.split('\n')[0]})`);
+    return false;
+  }
+}
+
+async function goBuild(): Promise<boolean> {
+  try {
+    await run('go', ['version']);
+  } catch {
+    console.log('setup: no Go toolchain on PATH');
+    return false;
+  }
+  const tools = path.resolve('tools/pulumi-engine');
+  await mkdir(path.join(root, 'bin'), { recursive: true });
+  const out = path.join(root, 'bin', 'pulumi');
+  console.log(`setup: building the Pulumi engine v${version} from the Go module proxy (a few minutes the first time)`);
+  try {
+    await run(
+      'go',
+      [
+        'build',
+        '-tags', 'osusergo',
+        '-ldflags', `-X=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${version}`,
+        '-o', out,
+        'github.com/pulumi/pulumi/pkg/v3/cmd/pulumi',
+      ],
+      { cwd: tools, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GOFLAGS: '-mod=mod' } },
+    );
+  } catch (err) {
+    await rm(out, { force: true });
+    console.log(`setup: go build failed: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`);
+    return false;
+  }
+  return cached();
+}
+
+async function main(): Promise<void> {
+  if (await cached()) return console.log(`setup: Pulumi engine v${version} found in cache at ${root}`);
+  if (await download()) return console.log(`setup: Pulumi engine v${version} downloaded to ${root}`);
+  if (await goBuild()) return console.log(`setup: Pulumi engine v${version} built from source into ${root}`);
+  console.error(
+    `setup: could not obtain the Pulumi engine v${version}: no cached engine at ${root}, the official download failed, ` +
+      'and no Go toolchain could build it. Install Go (https://go.dev/dl/) or place the CLI at ' +
+      `${path.join(root, 'bin', 'pulumi')}.`,
+  );
+  process.exitCode = 1;
+}
+
+await main();

@@ -1,0 +1,30 @@
+/**
+ * `npm start`: runs Zekt locally — Azurite (data under `.zekt/`), the platform host, and prints
+ * where each listens. Ctrl-C stops everything cleanly.
+ */
+import { startLocalPlatform } from '../local/start-local-platform.ts';
+
+const platform = await startLocalPlatform({ env: process.env });
+console.log(`Zekt is running.
+  platform     ${platform.platformUrl}   (health: ${platform.platformUrl}/api/health)
+  storage      blob ${platform.storage.blob}  queue ${platform.storage.queue}  table ${platform.storage.table}
+Press Ctrl-C to stop.`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('Stopping Zekt…');
+    platform.stop().then(
+      () => {
+        console.log('Zekt stopped.');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        console.error('Zekt did not stop cleanly:', err);
+        process.exit(1);
+      },
+    );
+  });
+}
