@@ -55,7 +55,49 @@ export const settings: readonly SettingDefinition[] = [
     description: 'GitHub Actions OIDC issuer (`https://token.actions.githubusercontent.com`).',
     example: 'https://token.actions.githubusercontent.com',
   },
+  // Ingress (shared platform): GitHub webhooks in, forwards to tenants out.
+  {
+    name: 'ZEKT_PLATFORM_VAULT_URL',
+    description:
+      'Key Vault holding the platform secrets (GitHub webhook secrets, App key, OAuth secret, tenant forward secrets). Locally: the local vault.',
+    example: 'https://kv-zekt-platform.vault.azure.net',
+  },
+  {
+    name: 'ZEKT_WEBHOOK_MAX_BODY_BYTES',
+    description: 'Largest GitHub webhook body accepted; larger gets 413 (25 MB by default, GitHub\'s own cap).',
+    example: '26214400',
+  },
+  {
+    name: 'ZEKT_INGRESS_INLINE_BODY_BYTES',
+    description: 'Bodies up to this size are kept inside the delivery record; larger ones go to a blob (48 KiB by default).',
+    example: '49152',
+  },
+  {
+    name: 'ZEKT_FORWARD_RETRY_SCHEDULE',
+    description: 'Seconds between forward attempts to a tenant, comma-separated; its length is the retry budget.',
+    example: '10,30,120,600,1800,3600',
+  },
+  {
+    name: 'ZEKT_FORWARD_TIMEOUT_MS',
+    description: 'How long one forward to a tenant may take before it counts as a timeout (10 s by default).',
+    example: '10000',
+  },
+  {
+    name: 'ZEKT_DELIVERY_RETENTION_DAYS',
+    description: 'Days a delivery record (and its stored body) is kept before the purge timer removes it (30 by default).',
+    example: '30',
+  },
+  {
+    name: 'ZEKT_REDELIVERY_MAX_PER_RUN',
+    description: 'Most failed GitHub deliveries the redelivery timer asks GitHub to redeliver per run (25 by default).',
+    example: '25',
+  },
 ];
+
+const retrySchedule = z
+  .string()
+  .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'must be comma-separated seconds, e.g. 10,30,120')
+  .transform((v) => v.split(',').map(Number));
 
 const schema = z
   .object({
@@ -73,6 +115,13 @@ const schema = z
     GITHUB_API_URL: url.default('https://api.github.com'),
     GITHUB_WEB_URL: url.default('https://github.com'),
     GITHUB_OIDC_ISSUER: url.default('https://token.actions.githubusercontent.com'),
+    ZEKT_PLATFORM_VAULT_URL: url.optional(),
+    ZEKT_WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
+    ZEKT_INGRESS_INLINE_BODY_BYTES: z.coerce.number().int().min(0).max(48 * 1024).default(48 * 1024),
+    ZEKT_FORWARD_RETRY_SCHEDULE: retrySchedule.default([10, 30, 120, 600, 1800, 3600]),
+    ZEKT_FORWARD_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    ZEKT_DELIVERY_RETENTION_DAYS: z.coerce.number().positive().default(30),
+    ZEKT_REDELIVERY_MAX_PER_RUN: z.coerce.number().int().min(1).max(100).default(25),
   })
   .refine((env) => env.ZEKT_STORAGE_CONNECTION_STRING ?? env.ZEKT_STORAGE_ACCOUNT_NAME, {
     message: 'set ZEKT_STORAGE_CONNECTION_STRING (Azurite) or ZEKT_STORAGE_ACCOUNT_NAME (Azure)',
@@ -96,6 +145,18 @@ export interface ZektConfig {
   readonly publicUrl?: string;
   readonly storage: StorageConfig;
   readonly github: { readonly apiUrl: string; readonly webUrl: string; readonly oidcIssuer: string };
+  readonly platformVaultUrl?: string;
+  readonly ingress: IngressConfig;
+}
+
+export interface IngressConfig {
+  readonly maxBodyBytes: number;
+  readonly inlineBodyBytes: number;
+  /** Seconds to wait before each retry of a forward; its length is the number of retries. */
+  readonly forwardRetrySchedule: readonly number[];
+  readonly forwardTimeoutMs: number;
+  readonly deliveryRetentionDays: number;
+  readonly redeliveryMaxPerRun: number;
 }
 
 /** Thrown when settings are missing or invalid; its message names every bad setting. */
@@ -138,6 +199,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): Z
       apiUrl: e.GITHUB_API_URL.replace(/\/$/, ''),
       webUrl: e.GITHUB_WEB_URL.replace(/\/$/, ''),
       oidcIssuer: e.GITHUB_OIDC_ISSUER.replace(/\/$/, ''),
+    },
+    ...(e.ZEKT_PLATFORM_VAULT_URL ? { platformVaultUrl: e.ZEKT_PLATFORM_VAULT_URL.replace(/\/$/, '') } : {}),
+    ingress: {
+      maxBodyBytes: e.ZEKT_WEBHOOK_MAX_BODY_BYTES,
+      inlineBodyBytes: e.ZEKT_INGRESS_INLINE_BODY_BYTES,
+      forwardRetrySchedule: e.ZEKT_FORWARD_RETRY_SCHEDULE,
+      forwardTimeoutMs: e.ZEKT_FORWARD_TIMEOUT_MS,
+      deliveryRetentionDays: e.ZEKT_DELIVERY_RETENTION_DAYS,
+      redeliveryMaxPerRun: e.ZEKT_REDELIVERY_MAX_PER_RUN,
     },
   };
 }
