@@ -92,6 +92,71 @@ export const settings: readonly SettingDefinition[] = [
     description: 'Most failed GitHub deliveries the redelivery timer asks GitHub to redeliver per run (25 by default).',
     example: '25',
   },
+  // Control plane: the tenant lifecycle on the Pulumi Automation API.
+  {
+    name: 'ZEKT_TENANT_TARGET',
+    description: 'Where tenant compartments are provisioned: `local` (this machine, the default) or `azure`.',
+    example: 'local',
+  },
+  {
+    name: 'ZEKT_STATE_DIR',
+    description: 'Folder for local state: Azurite data, the resource manager, Pulumi state and work directories (`.zekt` by default).',
+    example: '.zekt',
+  },
+  {
+    name: 'ZEKT_PULUMI_BACKEND_URL',
+    description:
+      'Pulumi state backend of the tenant stacks (`file://<state dir>/pulumi` locally; on Azure `azblob://pulumi-state` in the platform storage account).',
+    example: 'azblob://pulumi-state',
+  },
+  {
+    name: 'ZEKT_PULUMI_SECRETS_PROVIDER',
+    description:
+      'Pulumi secrets provider of the tenant stacks: `passphrase` (locally; the passphrase is kept in the local platform vault) or `azurekeyvault://<vault>.vault.azure.net/keys/<key>`.',
+    example: 'azurekeyvault://kv-zekt-platform.vault.azure.net/keys/pulumi-secrets',
+  },
+  {
+    name: 'ZEKT_PROVISIONING_PARALLELISM',
+    description: 'Most tenant stack operations one worker runs at once (2 by default).',
+    example: '2',
+  },
+  {
+    name: 'ZEKT_PROVISIONING_TIMEOUT_SECONDS',
+    description: 'Longest one `up`, `refresh` or `destroy` may run before it is cancelled (900 s by default).',
+    example: '900',
+  },
+  {
+    name: 'ZEKT_PROVISIONING_RETRY_SCHEDULE',
+    description: 'Seconds before each retry of a failed provisioning job, comma-separated; its length is the retry budget.',
+    example: '15,60,300',
+  },
+  {
+    name: 'ZEKT_TENANT_LEASE_SECONDS',
+    description: 'How long a worker holds a tenant without renewing (30 s by default); a holder silent for longer counts as dead.',
+    example: '30',
+  },
+  {
+    name: 'ZEKT_RESOURCE_MANAGER_PORT',
+    description: 'Port of the local resource manager (local target; `7072` by default, kept stable so stack state keeps reaching it).',
+    example: '7072',
+  },
+  // Tenant runtime: set by the control plane on each tenant's Functions app (local: its process).
+  { name: 'ZEKT_TENANT_ID', description: 'The tenant a tenant runtime serves.', example: 'acme' },
+  {
+    name: 'ZEKT_TENANT_VAULT_URL',
+    description: "The tenant's own Key Vault (locally: its vault on the resource manager).",
+    example: 'https://kvacme-0123456789ab.vault.azure.net',
+  },
+  {
+    name: 'ZEKT_LOCAL_IDENTITY_CLIENT_ID',
+    description: "Local target only: client id of the tenant's local identity, which the local vault accepts.",
+    example: '00000000-0000-0000-0000-000000000000',
+  },
+  {
+    name: 'ZEKT_LOCAL_IDENTITY_SECRET',
+    description: "Local target only: the local identity's secret, used to sign its short-lived vault tokens.",
+    secret: true,
+  },
 ];
 
 const retrySchedule = z
@@ -122,6 +187,22 @@ const schema = z
     ZEKT_FORWARD_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     ZEKT_DELIVERY_RETENTION_DAYS: z.coerce.number().positive().default(30),
     ZEKT_REDELIVERY_MAX_PER_RUN: z.coerce.number().int().min(1).max(100).default(25),
+    ZEKT_TENANT_TARGET: z.enum(['local', 'azure']).default('local'),
+    ZEKT_STATE_DIR: z.string().min(1).default('.zekt'),
+    ZEKT_PULUMI_BACKEND_URL: z.string().regex(/^(file|azblob):\/\/.+/, 'must be a file:// or azblob:// URL').optional(),
+    ZEKT_PULUMI_SECRETS_PROVIDER: z
+      .string()
+      .regex(/^(passphrase|azurekeyvault:\/\/.+)$/, 'must be passphrase or azurekeyvault://…')
+      .optional(),
+    ZEKT_PROVISIONING_PARALLELISM: z.coerce.number().int().min(1).max(64).default(2),
+    ZEKT_PROVISIONING_TIMEOUT_SECONDS: z.coerce.number().positive().default(900),
+    ZEKT_PROVISIONING_RETRY_SCHEDULE: retrySchedule.default([15, 60, 300]),
+    ZEKT_TENANT_LEASE_SECONDS: z.coerce.number().min(1).default(30),
+    ZEKT_RESOURCE_MANAGER_PORT: port.default(7072),
+    ZEKT_TENANT_ID: z.string().regex(/^[a-z][a-z0-9-]{2,31}$/, 'must be a tenant id').optional(),
+    ZEKT_TENANT_VAULT_URL: z.url({ protocol: /^https$/ }).optional(),
+    ZEKT_LOCAL_IDENTITY_CLIENT_ID: z.uuid().optional(),
+    ZEKT_LOCAL_IDENTITY_SECRET: z.string().min(32).optional(),
   })
   .refine((env) => env.ZEKT_STORAGE_CONNECTION_STRING ?? env.ZEKT_STORAGE_ACCOUNT_NAME, {
     message: 'set ZEKT_STORAGE_CONNECTION_STRING (Azurite) or ZEKT_STORAGE_ACCOUNT_NAME (Azure)',
@@ -147,6 +228,33 @@ export interface ZektConfig {
   readonly github: { readonly apiUrl: string; readonly webUrl: string; readonly oidcIssuer: string };
   readonly platformVaultUrl?: string;
   readonly ingress: IngressConfig;
+  readonly controlPlane: ControlPlaneConfig;
+  readonly tenantRuntime: TenantRuntimeConfig;
+}
+
+/** The control plane's settings (tenant lifecycle on the Automation API). */
+export interface ControlPlaneConfig {
+  readonly target: 'local' | 'azure';
+  /** Absolute or relative to the working directory, as given. */
+  readonly stateDir: string;
+  /** `file://…` or `azblob://…`; undefined means the target's default (see `stack-workspace.ts`). */
+  readonly backendUrl?: string;
+  /** `passphrase` or `azurekeyvault://…`; undefined means the target's default. */
+  readonly secretsProvider?: string;
+  readonly parallelism: number;
+  readonly operationTimeoutSeconds: number;
+  /** Seconds to wait before each retry of a failed job; its length is the number of retries. */
+  readonly retrySchedule: readonly number[];
+  readonly leaseSeconds: number;
+  readonly resourceManagerPort: number;
+}
+
+/** What a tenant's own Functions app (local: its process) is told about itself. */
+export interface TenantRuntimeConfig {
+  readonly tenantId?: string;
+  readonly vaultUrl?: string;
+  /** Local target only: the identity the local vault accepts. */
+  readonly localIdentity?: { readonly clientId: string; readonly secret: string };
 }
 
 export interface IngressConfig {
@@ -208,6 +316,24 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): Z
       forwardTimeoutMs: e.ZEKT_FORWARD_TIMEOUT_MS,
       deliveryRetentionDays: e.ZEKT_DELIVERY_RETENTION_DAYS,
       redeliveryMaxPerRun: e.ZEKT_REDELIVERY_MAX_PER_RUN,
+    },
+    controlPlane: {
+      target: e.ZEKT_TENANT_TARGET,
+      stateDir: e.ZEKT_STATE_DIR,
+      ...(e.ZEKT_PULUMI_BACKEND_URL ? { backendUrl: e.ZEKT_PULUMI_BACKEND_URL } : {}),
+      ...(e.ZEKT_PULUMI_SECRETS_PROVIDER ? { secretsProvider: e.ZEKT_PULUMI_SECRETS_PROVIDER } : {}),
+      parallelism: e.ZEKT_PROVISIONING_PARALLELISM,
+      operationTimeoutSeconds: e.ZEKT_PROVISIONING_TIMEOUT_SECONDS,
+      retrySchedule: e.ZEKT_PROVISIONING_RETRY_SCHEDULE,
+      leaseSeconds: e.ZEKT_TENANT_LEASE_SECONDS,
+      resourceManagerPort: e.ZEKT_RESOURCE_MANAGER_PORT,
+    },
+    tenantRuntime: {
+      ...(e.ZEKT_TENANT_ID ? { tenantId: e.ZEKT_TENANT_ID } : {}),
+      ...(e.ZEKT_TENANT_VAULT_URL ? { vaultUrl: e.ZEKT_TENANT_VAULT_URL.replace(/\/$/, '') } : {}),
+      ...(e.ZEKT_LOCAL_IDENTITY_CLIENT_ID && e.ZEKT_LOCAL_IDENTITY_SECRET
+        ? { localIdentity: { clientId: e.ZEKT_LOCAL_IDENTITY_CLIENT_ID, secret: e.ZEKT_LOCAL_IDENTITY_SECRET } }
+        : {}),
     },
   };
 }
