@@ -1,0 +1,70 @@
+/**
+ * The transport to a tenant: one POST of a verified delivery to the tenant's webhook URL, signed
+ * per the Standard Webhooks spec (https://www.standardwebhooks.com/) with the tenant's own forward
+ * secret — `webhook-id` is the GitHub delivery id (the tenant's idempotency key), and during a
+ * rotation the signature header carries one signature per secret. Signing uses the maintained
+ * `standardwebhooks` library.
+ */
+import { Webhook } from 'standardwebhooks';
+
+export interface ForwardSecrets {
+  /** Base64 secret, optionally `whsec_`-prefixed. */
+  readonly current: string;
+  readonly previous?: string;
+}
+
+/** What the tenant receives: the delivery, walked forward with its tenant. */
+export interface ForwardedDelivery {
+  readonly id: string;
+  readonly event: string;
+  readonly action?: string;
+  readonly installationId: number;
+  readonly tenantId: string;
+  readonly receivedAt: string;
+  readonly payload: unknown;
+}
+
+export type ForwardResult =
+  | { readonly kind: 'delivered'; readonly status: number }
+  | { readonly kind: 'rejected'; readonly status: number; readonly retryAfter: string | null; readonly body: string }
+  | { readonly kind: 'unreachable'; readonly error: string };
+
+export function signForward(deliveryId: string, body: string, secrets: ForwardSecrets, at: Date): Record<string, string> {
+  const signatures = [secrets.current, ...(secrets.previous ? [secrets.previous] : [])].map((s) =>
+    new Webhook(s).sign(deliveryId, at, body),
+  );
+  return {
+    'webhook-id': deliveryId,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': signatures.join(' '),
+  };
+}
+
+export async function forwardToTenant(
+  url: string,
+  delivery: ForwardedDelivery,
+  secrets: ForwardSecrets,
+  options: { timeoutMs: number; now: Date; fetch?: typeof fetch },
+): Promise<ForwardResult> {
+  const body = JSON.stringify(delivery);
+  const headers = {
+    'content-type': 'application/json',
+    'user-agent': 'Zekt-Ingress',
+    ...signForward(delivery.id, body, secrets, options.now),
+  };
+  try {
+    const res = await (options.fetch ?? fetch)(url, {
+      method: 'POST',
+      headers,
+      body,
+      signal: AbortSignal.timeout(options.timeoutMs),
+      redirect: 'manual',
+    });
+    const text = await res.text().catch(() => '');
+    if (res.status >= 200 && res.status < 300) return { kind: 'delivered', status: res.status };
+    return { kind: 'rejected', status: res.status, retryAfter: res.headers.get('retry-after'), body: text.slice(0, 500) };
+  } catch (err) {
+    const e = err as Error;
+    return { kind: 'unreachable', error: e.name === 'TimeoutError' ? `timed out after ${options.timeoutMs} ms` : `${e.name}: ${e.message}` };
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The router (queue-triggered): takes announced deliveries and finishes each one — installation
+ * events update the installation registry; workflow events go to the tenant bound to their
+ * installation, or are parked until one binds it; forwards are retried on the documented schedule
+ * and end delivered or dead-lettered with the reason kept. Every step is an ETag-guarded update of
+ * the delivery's own record, so a repeated announcement never forwards a delivery twice.
+ */
+import type { QueueClient } from '@azure/storage-queue';
+import type { Logger } from '../core/logger.ts';
+import type { InstallationRegistry, InstallationEventPayload } from '../platform/installation-registry.ts';
+import { sendJson } from '../storage/queue-message.ts';
+import { forwardedEvents, registryEvents, type DeliveryRecord } from './delivery-record.ts';
+import { DeliveryChangedError, DeliveryNotFoundError, type DeliveryStore } from './delivery-store.ts';
+import { forwardToTenant, type ForwardSecrets } from './forward-to-tenant.ts';
+import type { RouteAnnouncement } from './persist-deliveries.ts';
+import { isRetryableStatus, nextRetryDelay, parseRetryAfter } from './retry-schedule.ts';
+
+/** Where a tenant takes its deliveries; undefined while the tenant is not ready. */
+export type TenantWebhookLookup = (tenantId: string) => Promise<string | undefined>;
+
+export interface RouterOptions {
+  readonly deliveries: DeliveryStore;
+  readonly installations: InstallationRegistry;
+  readonly tenantWebhookUrl: TenantWebhookLookup;
+  readonly forwardSecrets: (tenantId: string) => Promise<ForwardSecrets | undefined>;
+  /** The router's own queue: retries are announced on it with a visibility delay. */
+  readonly queue: QueueClient;
+  readonly retrySchedule: readonly number[];
+  readonly forwardTimeoutMs: number;
+  readonly log: Logger;
+  readonly now?: () => Date;
+  readonly random?: () => number;
+  readonly fetch?: typeof fetch;
+}
+
+const terminal = new Set(['delivered', 'handled', 'ignored', 'dead', 'parked']);
+
+export function createRouter(options: RouterOptions) {
+  const now = options.now ?? (() => new Date());
+
+  async function routeOne(deliveryId: string): Promise<void> {
+    const log = options.log.child({ deliveryId });
+    let record: DeliveryRecord;
+    try {
+      record = await options.deliveries.get(deliveryId);
+    } catch (err) {
+      if (err instanceof DeliveryNotFoundError) return log.warn('announced delivery is gone (purged?)');
+      throw err;
+    }
+    const at = now();
+    if (terminal.has(record.status)) return;
+    if (record.status === 'retrying' && record.nextAttemptAt && Date.parse(record.nextAttemptAt) > at.getTime() + 1000) return;
+    if (record.leaseUntil && Date.parse(record.leaseUntil) > at.getTime()) return log.debug('another router holds this delivery');
+
+    // Claim: one router per delivery at a time.
+    try {
+      record = await options.deliveries.update({
+        ...record,
+        leaseUntil: new Date(at.getTime() + options.forwardTimeoutMs + 30_000).toISOString(),
+      });
+    } catch (err) {
+      if (err instanceof DeliveryChangedError) return log.debug('another router claimed this delivery');
+      throw err;
+    }
+
+    const finish = (changes: Partial<DeliveryRecord>) => {
+      const { leaseUntil: _l, nextAttemptAt: _n, ...rest } = record;
+      return options.deliveries.update({ ...rest, ...changes, updatedAt: now().toISOString() } as DeliveryRecord);
+    };
+
+    const payload = JSON.parse((await options.deliveries.body(record)).toString('utf8')) as Record<string, unknown>;
+
+    if (registryEvents.has(record.event)) {
+      await options.installations.applyEvent(record.event, payload as InstallationEventPayload, at);
+      await finish({ status: 'handled' });
+      return log.info({ event: record.event, action: record.action }, 'installation registry updated');
+    }
+    if (!forwardedEvents.has(record.event)) {
+      await finish({ status: 'ignored' });
+      return;
+    }
+    if (record.installationId === undefined) {
+      await finish({ status: 'dead', lastError: 'the payload names no installation' });
+      return log.warn('dead-lettered: no installation in payload');
+    }
+    const tenantId = await options.installations.tenantOf(record.installationId);
+    if (!tenantId) {
+      await finish({ status: 'parked', lastError: `installation ${record.installationId} is not bound to a tenant` });
+      return log.info({ installationId: record.installationId }, 'parked until the installation is bound');
+    }
+    const tlog = log.child({ tenantId });
+    const [url, secrets] = await Promise.all([options.tenantWebhookUrl(tenantId), options.forwardSecrets(tenantId)]);
+    const attempts = record.attempts + 1;
+    let failure: { reason: string; retryable: boolean; retryAfter?: number };
+    if (!url || !secrets) {
+      failure = { reason: `tenant ${tenantId} is not ready to receive deliveries`, retryable: true };
+    } else {
+      const result = await forwardToTenant(
+        url,
+        {
+          id: record.deliveryId,
+          event: record.event,
+          ...(record.action ? { action: record.action } : {}),
+          installationId: record.installationId,
+          tenantId,
+          receivedAt: record.receivedAt,
+          payload,
+        },
+        secrets,
+        { timeoutMs: options.forwardTimeoutMs, now: now(), ...(options.fetch ? { fetch: options.fetch } : {}) },
+      );
+      if (result.kind === 'delivered') {
+        await finish({ status: 'delivered', tenantId, attempts, deliveredAt: now().toISOString() });
+        return tlog.info({ attempts, status: result.status }, 'delivered to tenant');
+      }
+      failure =
+        result.kind === 'unreachable'
+          ? { reason: result.error, retryable: true }
+          : {
+              reason: `tenant answered ${result.status}${result.body ? `: ${result.body}` : ''}`,
+              retryable: isRetryableStatus(result.status),
+              ...(parseRetryAfter(result.retryAfter, now()) !== undefined ? { retryAfter: parseRetryAfter(result.retryAfter, now()) as number } : {}),
+            };
+    }
+    const delay = failure.retryable ? nextRetryDelay(options.retrySchedule, attempts, failure.retryAfter, options.random) : undefined;
+    if (delay === undefined) {
+      await finish({ status: 'dead', tenantId, attempts, lastError: failure.retryable ? `retries exhausted: ${failure.reason}` : failure.reason });
+      return tlog.warn({ attempts, reason: failure.reason }, 'dead-lettered');
+    }
+    const nextAttemptAt = new Date(now().getTime() + delay * 1000).toISOString();
+    await finish({ status: 'retrying', tenantId, attempts, lastError: failure.reason, nextAttemptAt });
+    await sendJson(options.queue, { partition: record.partition, deliveryIds: [record.deliveryId] } satisfies RouteAnnouncement, delay);
+    tlog.info({ attempts, delaySeconds: Math.round(delay * 10) / 10, reason: failure.reason }, 'forward failed; retry scheduled');
+  }
+
+  return {
+    routeOne,
+    /** The queue handler: every delivery of one announcement, in parallel. */
+    async handleAnnouncement(message: unknown): Promise<void> {
+      const announcement = message as Partial<RouteAnnouncement>;
+      if (!announcement || !Array.isArray(announcement.deliveryIds)) {
+        options.log.error({ message }, 'malformed route announcement dropped');
+        return;
+      }
+      const results = await Promise.allSettled(announcement.deliveryIds.map((id) => routeOne(String(id))));
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed.length) throw new AggregateError(failed.map((f) => f.reason as unknown), `${failed.length} deliveries could not be routed`);
+    },
+  };
+}

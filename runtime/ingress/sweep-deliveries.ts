@@ -1,0 +1,46 @@
+/**
+ * The deliveries sweeper (timer): nothing accepted is ever lost, and nothing is kept forever.
+ * - A row still `received` (or `retrying` past its due time) long after it was written lost its
+ *   announcement (a crash between the table write and the queue message, or a lost message):
+ *   announce it again. The router's ETag claim keeps this from forwarding twice.
+ * - Rows older than the retention are purged with their blobs.
+ */
+import type { QueueClient } from '@azure/storage-queue';
+import type { Logger } from '../core/logger.ts';
+import { sendJson } from '../storage/queue-message.ts';
+import type { DeliveryStore } from './delivery-store.ts';
+import type { RouteAnnouncement } from './persist-deliveries.ts';
+
+export interface SweepOptions {
+  readonly deliveries: DeliveryStore;
+  readonly queue: QueueClient;
+  readonly retentionDays: number;
+  /** A row this long past its due time counts as stalled (120 s by default). */
+  readonly stalledAfterMs?: number;
+  readonly log: Logger;
+  readonly now?: () => Date;
+}
+
+export async function sweepDeliveries(options: SweepOptions): Promise<{ reannounced: number; purged: number }> {
+  const now = (options.now ?? (() => new Date()))();
+  const stalledBefore = now.getTime() - (options.stalledAfterMs ?? 120_000);
+  const [received, retrying] = await Promise.all([
+    options.deliveries.query({ status: 'received' }),
+    options.deliveries.query({ status: 'retrying' }),
+  ]);
+  const stalled = [
+    ...received.filter((r) => Date.parse(r.updatedAt) < stalledBefore && !(r.leaseUntil && Date.parse(r.leaseUntil) > now.getTime())),
+    ...retrying.filter((r) => r.nextAttemptAt && Date.parse(r.nextAttemptAt) < stalledBefore),
+  ];
+  for (const [partition, rows] of Map.groupBy(stalled, (r) => r.partition)) {
+    await sendJson(options.queue, { partition, deliveryIds: rows.map((r) => r.deliveryId) } satisfies RouteAnnouncement);
+  }
+
+  const cutoff = new Date(now.getTime() - options.retentionDays * 86_400_000).toISOString();
+  const expired = await options.deliveries.query({ until: cutoff });
+  for (const record of expired) await options.deliveries.remove(record);
+  if (stalled.length || expired.length) {
+    options.log.info({ reannounced: stalled.length, purged: expired.length }, 'deliveries swept');
+  }
+  return { reannounced: stalled.length, purged: expired.length };
+}

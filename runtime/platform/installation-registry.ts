@@ -1,0 +1,228 @@
+/**
+ * The installations of the Zekt GitHub App, in the platform's `installations` table: the account
+ * and repositories GitHub told us about (kept current by `installation` and
+ * `installation_repositories` webhooks) and the tenant each one is bound to. An installation
+ * belongs to at most one tenant; binding is an ETag-guarded write, so two tenants racing for one
+ * installation cannot both win.
+ */
+import { odata, type TableClient } from '@azure/data-tables';
+
+export interface InstallationRepository {
+  readonly id: number;
+  readonly fullName: string;
+}
+
+export interface Installation {
+  readonly installationId: number;
+  readonly accountLogin?: string;
+  readonly accountId?: number;
+  readonly accountType?: string;
+  readonly repositories: readonly InstallationRepository[];
+  readonly tenantId?: string;
+  readonly boundAt?: string;
+  readonly suspended: boolean;
+  /** GitHub told us the App was uninstalled. */
+  readonly deleted: boolean;
+  readonly updatedAt: string;
+}
+
+/** Another tenant already holds this installation. → 409 at the edge */
+export class InstallationClaimedError extends Error {
+  override name = 'InstallationClaimedError';
+}
+
+type InstallationEntity = {
+  partitionKey: string;
+  rowKey: string;
+  accountLogin?: string;
+  accountId?: number;
+  accountType?: string;
+  repositories: string;
+  tenantId?: string;
+  boundAt?: string;
+  suspended: boolean;
+  deleted: boolean;
+  updatedAt: string;
+};
+
+const partition = 'installation';
+
+interface GitHubAccount {
+  login?: string;
+  id?: number;
+  type?: string;
+}
+interface GitHubRepo {
+  id: number;
+  full_name: string;
+}
+export interface InstallationEventPayload {
+  action?: string;
+  installation?: { id?: number; account?: GitHubAccount | null };
+  repositories?: GitHubRepo[];
+  repositories_added?: GitHubRepo[];
+  repositories_removed?: GitHubRepo[];
+}
+
+export interface InstallationRegistry {
+  get(installationId: number): Promise<Installation | undefined>;
+  /** The tenant an installation is bound to, if any (uninstalled ones are bound to none). */
+  tenantOf(installationId: number): Promise<string | undefined>;
+  /** Applies an `installation` / `installation_repositories` webhook. */
+  applyEvent(event: string, payload: InstallationEventPayload, now: Date): Promise<void>;
+  /**
+   * Binds an installation to a tenant. Idempotent for the same tenant; another tenant →
+   * `InstallationClaimedError`. Call only after the user's own token showed the installation.
+   */
+  bind(installationId: number, tenantId: string, details: Partial<Pick<Installation, 'accountLogin' | 'accountId' | 'accountType' | 'repositories'>>, now: Date): Promise<Installation>;
+  listForTenant(tenantId: string): Promise<Installation[]>;
+}
+
+function fromEntity(e: InstallationEntity): Installation {
+  return {
+    installationId: Number(e.rowKey),
+    ...(e.accountLogin ? { accountLogin: e.accountLogin } : {}),
+    ...(e.accountId !== undefined && e.accountId !== null ? { accountId: Number(e.accountId) } : {}),
+    ...(e.accountType ? { accountType: e.accountType } : {}),
+    repositories: JSON.parse(e.repositories || '[]') as InstallationRepository[],
+    ...(e.tenantId ? { tenantId: e.tenantId } : {}),
+    ...(e.boundAt ? { boundAt: e.boundAt } : {}),
+    suspended: Boolean(e.suspended),
+    deleted: Boolean(e.deleted),
+    updatedAt: e.updatedAt,
+  };
+}
+
+function toEntity(i: Installation): InstallationEntity {
+  const e: InstallationEntity = {
+    partitionKey: partition,
+    rowKey: String(i.installationId),
+    repositories: JSON.stringify(i.repositories),
+    suspended: i.suspended,
+    deleted: i.deleted,
+    updatedAt: i.updatedAt,
+  };
+  if (i.accountLogin) e.accountLogin = i.accountLogin;
+  if (i.accountId !== undefined) e.accountId = i.accountId;
+  if (i.accountType) e.accountType = i.accountType;
+  if (i.tenantId) e.tenantId = i.tenantId;
+  if (i.boundAt) e.boundAt = i.boundAt;
+  return e;
+}
+
+const repo = (r: GitHubRepo): InstallationRepository => ({ id: r.id, fullName: r.full_name });
+
+export function createInstallationRegistry(table: TableClient): InstallationRegistry {
+  async function read(installationId: number): Promise<{ value: Installation; etag: string } | undefined> {
+    try {
+      const e = await table.getEntity<InstallationEntity>(partition, String(installationId));
+      return { value: fromEntity(e), etag: e.etag };
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** Read-modify-write with ETag, retried on a concurrent change. */
+  async function change(installationId: number, fn: (current: Installation | undefined) => Installation): Promise<Installation> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await read(installationId);
+      const next = fn(current?.value);
+      try {
+        if (current) await table.updateEntity(toEntity(next), 'Replace', { etag: current.etag });
+        else await table.createEntity(toEntity(next));
+        return next;
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode;
+        if ((status === 412 || status === 409) && attempt < 5) continue;
+        throw err;
+      }
+    }
+  }
+
+  const blank = (installationId: number, now: Date): Installation => ({
+    installationId,
+    repositories: [],
+    suspended: false,
+    deleted: false,
+    updatedAt: now.toISOString(),
+  });
+
+  return {
+    async get(installationId) {
+      return (await read(installationId))?.value;
+    },
+    async tenantOf(installationId) {
+      const found = (await read(installationId))?.value;
+      return found && !found.deleted ? found.tenantId : undefined;
+    },
+    async applyEvent(event, payload, now) {
+      const id = payload.installation?.id;
+      if (typeof id !== 'number') return;
+      const account = payload.installation?.account ?? undefined;
+      await change(id, (current) => {
+        const base = current ?? blank(id, now);
+        const withAccount: Installation = {
+          ...base,
+          ...(account?.login ? { accountLogin: account.login } : {}),
+          ...(typeof account?.id === 'number' ? { accountId: account.id } : {}),
+          ...(account?.type ? { accountType: account.type } : {}),
+          updatedAt: now.toISOString(),
+        };
+        if (event === 'installation') {
+          switch (payload.action) {
+            case 'created':
+            case 'new_permissions_accepted':
+              return { ...withAccount, deleted: false, repositories: (payload.repositories ?? base.repositories.map((r) => ({ id: r.id, full_name: r.fullName }))).map(repo) };
+            case 'deleted': {
+              // Uninstalled: the binding ends; the tenant keeps nothing of it.
+              const { tenantId: _t, boundAt: _b, ...unbound } = withAccount;
+              return { ...unbound, deleted: true, repositories: [] };
+            }
+            case 'suspend':
+              return { ...withAccount, suspended: true };
+            case 'unsuspend':
+              return { ...withAccount, suspended: false };
+            default:
+              return withAccount;
+          }
+        }
+        if (event === 'installation_repositories') {
+          const removed = new Set((payload.repositories_removed ?? []).map((r) => r.id));
+          const kept = base.repositories.filter((r) => !removed.has(r.id));
+          const added = (payload.repositories_added ?? []).map(repo).filter((r) => !kept.some((k) => k.id === r.id));
+          return { ...withAccount, repositories: [...kept, ...added] };
+        }
+        return withAccount;
+      });
+    },
+    async bind(installationId, tenantId, details, now) {
+      return change(installationId, (current) => {
+        const base = current ?? blank(installationId, now);
+        if (base.tenantId && base.tenantId !== tenantId && !base.deleted) {
+          throw new InstallationClaimedError(`installation ${installationId} is bound to another tenant`);
+        }
+        if (base.tenantId === tenantId && !base.deleted) return base;
+        return {
+          ...base,
+          ...details,
+          repositories: details.repositories ?? base.repositories,
+          tenantId,
+          boundAt: now.toISOString(),
+          deleted: false,
+          updatedAt: now.toISOString(),
+        };
+      });
+    },
+    async listForTenant(tenantId) {
+      const out: Installation[] = [];
+      for await (const e of table.listEntities<InstallationEntity>({
+        queryOptions: { filter: odata`PartitionKey eq ${partition} and tenantId eq ${tenantId}` },
+      })) {
+        const i = fromEntity(e);
+        if (!i.deleted) out.push(i);
+      }
+      return out;
+    },
+  };
+}

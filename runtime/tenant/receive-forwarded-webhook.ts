@@ -1,0 +1,133 @@
+/**
+ * `POST /api/webhooks` on a tenant's runtime: deliveries forwarded by the shared ingress, signed
+ * per Standard Webhooks with this tenant's own forward secret (verified with the maintained
+ * `standardwebhooks` library, which also refuses timestamps more than 5 minutes off, so a captured
+ * request cannot be replayed later). `webhook-id` is the GitHub delivery id: a repeat answers 200
+ * and changes nothing. Workflow events are kept monotonically (see workflow-event-store.ts).
+ */
+import type { HttpHandler, HttpResponseInit } from '@azure/functions';
+import type { TableClient } from '@azure/data-tables';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import type { Logger } from '../core/logger.ts';
+import type { ForwardedDelivery, ForwardSecrets } from '../ingress/forward-to-tenant.ts';
+import type { createWorkflowEventStore, WorkflowState } from './workflow-event-store.ts';
+
+export interface TenantWebhookOptions {
+  readonly tenantId: string;
+  readonly secrets: () => Promise<ForwardSecrets | undefined>;
+  readonly events: ReturnType<typeof createWorkflowEventStore>;
+  /** Dedupe rows, one per webhook-id (the tenant's `deliveries` table). */
+  readonly seen: TableClient;
+  readonly maxBodyBytes: number;
+  readonly log: Logger;
+}
+
+interface RunPayload {
+  repository?: { id?: number; full_name?: string };
+  workflow_run?: { id: number; run_attempt?: number; status: string; conclusion?: string | null; name?: string; head_branch?: string; head_sha?: string; updated_at: string };
+  workflow_job?: { id: number; run_id: number; run_attempt?: number; status: string; conclusion?: string | null; name?: string; head_branch?: string; head_sha?: string; completed_at?: string | null; started_at?: string };
+}
+
+export function createTenantWebhookHandler(options: TenantWebhookOptions): HttpHandler {
+  return async (request, context): Promise<HttpResponseInit> => {
+    const raw = Buffer.from(await request.arrayBuffer());
+    if (raw.length > options.maxBodyBytes) return { status: 413, jsonBody: { error: 'body too large' } };
+    const headers = {
+      'webhook-id': request.headers.get('webhook-id') ?? '',
+      'webhook-timestamp': request.headers.get('webhook-timestamp') ?? '',
+      'webhook-signature': request.headers.get('webhook-signature') ?? '',
+    };
+    if (!headers['webhook-id'] || !headers['webhook-timestamp'] || !headers['webhook-signature']) {
+      return { status: 400, jsonBody: { error: 'missing webhook-id, webhook-timestamp or webhook-signature' } };
+    }
+    const secrets = await options.secrets();
+    if (!secrets) {
+      context.error('no forward secret in the tenant vault');
+      return { status: 503, jsonBody: { error: 'not ready' } };
+    }
+    let delivery: ForwardedDelivery | undefined;
+    let lastError: unknown;
+    // During a rotation the platform signs with both secrets; either one verifies.
+    for (const secret of [secrets.current, secrets.previous].filter((s): s is string => Boolean(s))) {
+      try {
+        delivery = new Webhook(secret).verify(raw, headers) as ForwardedDelivery;
+        break;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    if (!delivery) {
+      const reason = lastError instanceof WebhookVerificationError ? lastError.message : 'invalid signature';
+      options.log.warn({ deliveryId: headers['webhook-id'], reason }, 'forward refused');
+      return { status: 401, jsonBody: { error: reason } };
+    }
+    if (delivery.id !== headers['webhook-id'] || delivery.tenantId !== options.tenantId) {
+      return { status: 400, jsonBody: { error: 'delivery does not match its headers or this tenant' } };
+    }
+    const log = options.log.child({ deliveryId: delivery.id, tenantId: options.tenantId });
+
+    // Dedupe on webhook-id: the first writer of the row processes the delivery.
+    try {
+      await options.seen.createEntity({ partitionKey: 'webhook', rowKey: delivery.id, event: delivery.event, receivedAt: new Date().toISOString() });
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 409) {
+        log.info('repeated delivery; already processed');
+        return { status: 200, jsonBody: { id: delivery.id, duplicate: true } };
+      }
+      throw err;
+    }
+    try {
+      const state = toWorkflowState(delivery);
+      const outcome = state ? await options.events.record(state) : 'ignored';
+      log.info({ event: delivery.event, action: delivery.action, outcome }, 'delivery accepted');
+      return { status: 200, jsonBody: { id: delivery.id, outcome } };
+    } catch (err) {
+      // Let the platform retry: forget the dedupe row so the retry is processed.
+      await options.seen.deleteEntity('webhook', delivery.id).catch(() => undefined);
+      throw err;
+    }
+  };
+}
+
+function toWorkflowState(delivery: ForwardedDelivery): WorkflowState | undefined {
+  const p = delivery.payload as RunPayload;
+  const repositoryId = p.repository?.id;
+  const repository = p.repository?.full_name;
+  if (typeof repositoryId !== 'number' || !repository) return undefined;
+  if (delivery.event === 'workflow_run' && p.workflow_run) {
+    const r = p.workflow_run;
+    return {
+      kind: 'run',
+      repositoryId,
+      repository,
+      runId: r.id,
+      runAttempt: r.run_attempt ?? 1,
+      status: r.status,
+      ...(r.conclusion ? { conclusion: r.conclusion } : {}),
+      ...(r.name ? { name: r.name } : {}),
+      ...(r.head_branch ? { headBranch: r.head_branch } : {}),
+      ...(r.head_sha ? { headSha: r.head_sha } : {}),
+      updatedAt: r.updated_at,
+      deliveryId: delivery.id,
+    };
+  }
+  if (delivery.event === 'workflow_job' && p.workflow_job) {
+    const j = p.workflow_job;
+    return {
+      kind: 'job',
+      repositoryId,
+      repository,
+      runId: j.run_id,
+      jobId: j.id,
+      runAttempt: j.run_attempt ?? 1,
+      status: j.status,
+      ...(j.conclusion ? { conclusion: j.conclusion } : {}),
+      ...(j.name ? { name: j.name } : {}),
+      ...(j.head_branch ? { headBranch: j.head_branch } : {}),
+      ...(j.head_sha ? { headSha: j.head_sha } : {}),
+      updatedAt: j.completed_at ?? j.started_at ?? delivery.receivedAt,
+      deliveryId: delivery.id,
+    };
+  }
+  return undefined;
+}

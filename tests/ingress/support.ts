@@ -1,0 +1,201 @@
+/**
+ * An ingress under test: its own Azurite, the platform's storage layout, the platform's ingress
+ * functions on a real local host, and a tenant runtime (its webhook intake on its own local host,
+ * its own storage account) that counts what it receives. Webhooks are signed the way GitHub signs.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { sign } from '@octokit/webhooks-methods';
+import { startAzurite, type AzuriteInstance } from '../../local/azurite/start-azurite.ts';
+import { createStorage, type Storage } from '../../runtime/storage/create-storage.ts';
+import { platformStorageResources } from '../../runtime/platform/platform-storage-layout.ts';
+import { cachedSecretStore, platformSecretNames } from '../../runtime/core/secret-store.ts';
+import { createIngress, type Ingress } from '../../runtime/ingress/create-ingress.ts';
+import { createLocalHost, type LocalHost } from '../../runtime/local-host/create-local-host.ts';
+import { createTenantWebhookHandler } from '../../runtime/tenant/receive-forwarded-webhook.ts';
+import { createWorkflowEventStore } from '../../runtime/tenant/workflow-event-store.ts';
+import type { IngressConfig } from '../../runtime/config.ts';
+import type { FunctionTable } from '../../runtime/functions/function-table.ts';
+import { memoryLogger } from '../support/logs.ts';
+
+export const webhookSecret = () => randomBytes(20).toString('hex');
+export const forwardSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
+
+export interface TenantUnderTest {
+  readonly tenantId: string;
+  readonly host: LocalHost;
+  readonly webhookUrl: string;
+  readonly storage: Storage;
+  /** Every request the tenant's intake answered, in order. */
+  readonly received: { id: string; status: number }[];
+  /** Answer these statuses first (one per request), then behave normally. */
+  failWith: { status: number; headers?: Record<string, string> }[];
+  readonly events: ReturnType<typeof createWorkflowEventStore>;
+  close(): Promise<void>;
+}
+
+export interface IngressHarness {
+  readonly azurite: AzuriteInstance;
+  readonly storage: Storage;
+  readonly ingress: Ingress;
+  readonly host: LocalHost;
+  readonly url: string;
+  readonly secrets: Map<string, string>;
+  readonly lines: Record<string, unknown>[];
+  readonly tenants: Map<string, TenantUnderTest>;
+  /** Signs and posts a delivery as GitHub would; returns the response. */
+  send(event: string, payload: unknown, options?: { deliveryId?: string; secret?: string; headers?: Record<string, string | undefined>; rawBody?: string }): Promise<Response>;
+  addTenant(tenantId: string): Promise<TenantUnderTest>;
+  close(): Promise<void>;
+}
+
+export const defaultIngressConfig: IngressConfig = {
+  maxBodyBytes: 25 * 1024 * 1024,
+  inlineBodyBytes: 48 * 1024,
+  forwardRetrySchedule: [1, 1, 1],
+  forwardTimeoutMs: 2000,
+  deliveryRetentionDays: 30,
+  redeliveryMaxPerRun: 25,
+};
+
+export interface HarnessOptions {
+  readonly fetch?: typeof fetch;
+  /** Run the router's queue function (on by default); off keeps announcements in the queue for inspection. */
+  readonly router?: boolean;
+}
+
+export async function startIngressHarness(config: Partial<IngressConfig> = {}, extra: HarnessOptions = {}): Promise<IngressHarness> {
+  const azurite = await startAzurite();
+  const storage = createStorage({ kind: 'connection-string', connectionString: azurite.connectionString() });
+  await storage.ensure(platformStorageResources);
+  const secrets = new Map<string, string>([[platformSecretNames.webhookSecret, webhookSecret()]]);
+  const { log, lines } = memoryLogger();
+  const tenants = new Map<string, TenantUnderTest>();
+  const ingress = createIngress({
+    storage,
+    // The vault is not under test here: a map read through the same SecretStore interface.
+    secrets: cachedSecretStore(async (name) => secrets.get(name), 0),
+    tenantWebhookUrl: async (tenantId) => tenants.get(tenantId)?.webhookUrl,
+    config: { ...defaultIngressConfig, ...config },
+    log,
+    ...(extra.fetch ? { fetch: extra.fetch } : {}),
+  });
+  const host = await createLocalHost({
+    table: extra.router === false ? ingress.functions.filter((f) => f.kind !== 'queue') : ingress.functions,
+    storage,
+    log,
+    timers: false,
+    queue: { minPollMs: 20, maxPollMs: 200, visibilityTimeoutSeconds: 30 },
+  });
+
+  const harness: IngressHarness = {
+    azurite,
+    storage,
+    ingress,
+    host,
+    url: `${host.url}/api/github/webhooks`,
+    secrets,
+    lines,
+    tenants,
+    async send(event, payload, options = {}) {
+      const body = options.rawBody ?? JSON.stringify(payload);
+      const secret = options.secret ?? (secrets.get(platformSecretNames.webhookSecret) as string);
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        'x-github-event': event,
+        'x-github-delivery': options.deliveryId ?? randomUUID(),
+        'x-hub-signature-256': await sign(secret, body),
+        'user-agent': 'GitHub-Hookshot/test',
+      };
+      for (const [k, v] of Object.entries(options.headers ?? {})) {
+        if (v === undefined) delete headers[k];
+        else headers[k] = v;
+      }
+      return fetch(harness.url, { method: 'POST', headers, body });
+    },
+    async addTenant(tenantId) {
+      const tenantStorage = storage; // same Azurite, the tenant's own tables
+      const eventsTable = tenantStorage.table(`ev${tenantId.replace(/-/g, '')}`);
+      const seenTable = tenantStorage.table(`seen${tenantId.replace(/-/g, '')}`);
+      await Promise.all([eventsTable.createTable(), seenTable.createTable()]);
+      const secret = forwardSecret();
+      secrets.set(platformSecretNames.tenantForwardSecret(tenantId), secret);
+      const tenantSecrets = new Map([['current', secret]]);
+      const events = createWorkflowEventStore(eventsTable);
+      const intake = createTenantWebhookHandler({
+        tenantId,
+        secrets: async () => ({ current: tenantSecrets.get('current') as string, ...(tenantSecrets.get('previous') ? { previous: tenantSecrets.get('previous') as string } : {}) }),
+        events,
+        seen: seenTable,
+        maxBodyBytes: 25 * 1024 * 1024,
+        log,
+      });
+      const received: { id: string; status: number }[] = [];
+      const tenant: TenantUnderTest = {
+        tenantId,
+        storage: tenantStorage,
+        received,
+        failWith: [],
+        events,
+        host: undefined as unknown as LocalHost,
+        webhookUrl: '',
+        close: async () => undefined,
+      };
+      const table: FunctionTable = [
+        {
+          kind: 'http',
+          name: 'webhooks',
+          route: 'webhooks',
+          methods: ['POST'],
+          authLevel: 'anonymous',
+          handler: async (request, context) => {
+            const id = request.headers.get('webhook-id') ?? '';
+            const scripted = tenant.failWith.shift();
+            if (scripted) {
+              received.push({ id, status: scripted.status });
+              return { status: scripted.status, ...(scripted.headers ? { headers: scripted.headers } : {}), jsonBody: { error: 'scripted failure' } };
+            }
+            const response = await intake(request, context);
+            received.push({ id, status: response.status ?? 200 });
+            return response;
+          },
+        },
+      ];
+      const host = await createLocalHost({ table, log });
+      Object.assign(tenant, { host, webhookUrl: `${host.url}/api/webhooks`, close: () => host.close(), tenantSecrets });
+      tenants.set(tenantId, tenant);
+      return tenant;
+    },
+    async close() {
+      for (const t of tenants.values()) await t.close();
+      await host.close();
+      await azurite.stop();
+    },
+  };
+  return harness;
+}
+
+/** Waits until `check` passes, draining the router's queue between tries. */
+export async function eventually<T>(harness: IngressHarness, check: () => Promise<T>, timeoutMs = 15000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw last;
+    await harness.host.drainQueues();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Rows and messages in the platform's ingress storage (for "changed nothing" checks). */
+export async function storedCounts(harness: IngressHarness): Promise<{ rows: number; messages: number; blobs: number }> {
+  let rows = 0;
+  for await (const _ of harness.storage.table('deliveries').listEntities()) rows++;
+  const props = await harness.storage.queue('ingress-deliveries').getProperties();
+  let blobs = 0;
+  for await (const _ of harness.storage.container('webhook-payloads').listBlobsFlat()) blobs++;
+  return { rows, messages: props.approximateMessagesCount ?? 0, blobs };
+}
