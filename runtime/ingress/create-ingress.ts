@@ -114,7 +114,15 @@ export function createIngress(deps: IngressDeps) {
     router,
     releaseParked: (installationId: number) => releaseParkedDeliveries(deliveries, queue, installationId, deps.now?.()),
     replay: (deliveryId: string) => replayDelivery(deliveries, queue, deliveryId, deps.now?.()),
-    sweep: () => sweepDeliveries({ deliveries, queue, retentionDays: deps.config.deliveryRetentionDays, log, ...(deps.now ? { now: deps.now } : {}) }),
+    sweep: (stalledAfterMs?: number) =>
+      sweepDeliveries({
+        deliveries,
+        queue,
+        retentionDays: deps.config.deliveryRetentionDays,
+        log,
+        ...(stalledAfterMs !== undefined ? { stalledAfterMs } : {}),
+        ...(deps.now ? { now: deps.now } : {}),
+      }),
     redeliver: async () => {
       const request = await deps.appRequest?.();
       if (!request) throw new Error('the GitHub App is not configured');

@@ -56,7 +56,8 @@ export function createRouter(options: RouterOptions) {
     try {
       record = await options.deliveries.update({
         ...record,
-        leaseUntil: new Date(at.getTime() + options.forwardTimeoutMs + 30_000).toISOString(),
+        // Long enough for one forward and its bookkeeping; a crashed router's claim expires soon after.
+        leaseUntil: new Date(at.getTime() + options.forwardTimeoutMs * 2 + 5_000).toISOString(),
       });
     } catch (err) {
       if (err instanceof DeliveryChangedError) return log.debug('another router claimed this delivery');
