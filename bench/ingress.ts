@@ -1,0 +1,226 @@
+/**
+ * `npm run bench:ingress`: the ceiling, the baseline and Zekt's ingress side by side, on the same
+ * machine and the same real payloads (workflow_run ~17 KB, workflow_job ~10 KB, one padded to
+ * 25 KB), each at 1, 16 and 64 concurrent requests and at a fixed 200 deliveries/s; plus Zekt's
+ * webhook-in → tenant-received latency at 50 deliveries/s. Each server runs in its own process
+ * with a fresh Azurite. Figures are medians over BENCH_RUNS runs (3 by default). Prints figures;
+ * never fails on them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sign } from '@octokit/webhooks-methods';
+import { startAzurite } from '../local/azurite/start-azurite.ts';
+import { workflowJobPayload, workflowRunPayload } from '../tests/fixtures/index.ts';
+
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const seconds = Number(process.env.BENCH_SECONDS ?? 4);
+const secret = randomBytes(20).toString('hex');
+const forwardSecret = `whsec_${randomBytes(24).toString('base64')}`;
+
+interface Body {
+  event: string;
+  body: string;
+  signature: string;
+}
+async function bodies(): Promise<Body[]> {
+  const run = JSON.stringify(workflowRunPayload());
+  const job = JSON.stringify(workflowJobPayload());
+  const padded = JSON.stringify({ ...workflowRunPayload(), padding: 'x'.repeat(Math.max(0, 25 * 1024 - run.length - 14)) });
+  return Promise.all(
+    [
+      ['workflow_run', run],
+      ['workflow_job', job],
+      ['workflow_run', padded],
+    ].map(async ([event, body]) => ({ event: event as string, body: body as string, signature: await sign(secret, body as string) })),
+  );
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+
+function post(agent: http.Agent, url: URL, b: Body, id: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(b.body),
+          'x-github-event': b.event,
+          'x-github-delivery': id,
+          'x-hub-signature-256': b.signature,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(b.body);
+  });
+}
+
+async function closedLoop(url: URL, payloads: Body[], concurrency: number): Promise<{ rate: number; p50: number; p99: number; errors: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  let errors = 0;
+  let i = 0;
+  const end = performance.now() + seconds * 1000;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const b = payloads[i++ % payloads.length] as Body;
+        const t = performance.now();
+        const status = await post(agent, url, b, randomUUID()).catch(() => 0);
+        if (status === 202) latencies.push(performance.now() - t);
+        else errors++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { rate: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+}
+
+async function openLoop(url: URL, payloads: Body[], perSecond: number, onSent?: (id: string, at: number) => void): Promise<{ p50: number; p99: number; errors: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const latencies: number[] = [];
+  let errors = 0;
+  const total = perSecond * seconds;
+  const start = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let n = 0; n < total; n++) {
+    const due = start + (n * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const id = randomUUID();
+    const t = performance.now();
+    onSent?.(id, t);
+    pending.push(
+      post(agent, url, payloads[n % payloads.length] as Body, id).then(
+        (status) => {
+          if (status === 202) latencies.push(performance.now() - t);
+          else errors++;
+        },
+        () => void errors++,
+      ),
+    );
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+}
+
+async function startServer(kind: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: URL }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/ingress-server.ts', kind], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening (\S+)/.exec(out);
+      if (m?.[1]) resolve({ child, url: new URL(m[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
+  });
+}
+
+/** The tenant end: answers 200 at once and notes when each delivery arrived. */
+async function startTenant(): Promise<{ url: string; arrivals: Map<string, number>; close(): void }> {
+  const arrivals = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    const id = String(req.headers['webhook-id']);
+    req.resume();
+    req.on('end', () => {
+      if (!arrivals.has(id)) arrivals.set(id, performance.now());
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/webhooks`, arrivals, close: () => server.close() };
+}
+
+type Row = Record<string, number>;
+const kinds = ['ceiling', 'baseline', 'zekt'] as const;
+const results: Record<string, Row[]> = { ceiling: [], baseline: [], zekt: [] };
+const endToEnd: { p50: number; p99: number }[] = [];
+const payloads = await bodies();
+console.log(`payload sizes: ${payloads.map((p) => `${p.event} ${(p.body.length / 1024).toFixed(1)} KB`).join(', ')}; ${seconds} s per step, ${runs} run(s)`);
+
+for (let run = 1; run <= runs; run++) {
+  for (const kind of kinds) {
+    const azurite = await startAzurite();
+    const tenant = await startTenant();
+    let server = await startServer(kind, {
+      BENCH_STORAGE: azurite.connectionString(),
+      BENCH_WEBHOOK_SECRET: secret,
+      BENCH_FORWARD_SECRET: forwardSecret,
+      BENCH_TENANT_URL: tenant.url,
+    });
+    const row: Row = {};
+    const cleanups: (() => Promise<void>)[] = [];
+    try {
+      for (const c of [1, 16, 64]) {
+        const r = await closedLoop(server.url, payloads, c);
+        row[`rate@${c}`] = r.rate;
+        row[`p50@${c}`] = r.p50;
+        row[`p99@${c}`] = r.p99;
+        row.errors = (row.errors ?? 0) + r.errors;
+      }
+      const fixed = await openLoop(server.url, payloads, 200);
+      row['p50@200/s'] = fixed.p50;
+      row['p99@200/s'] = fixed.p99;
+      if (kind === 'zekt') {
+        server.child.kill('SIGKILL');
+        // A fresh storage account: the backlog of the throughput steps must not delay this one.
+        const fresh = await startAzurite();
+        cleanups.push(() => fresh.stop());
+        const routed = await startServer('zekt-routed', {
+          BENCH_STORAGE: fresh.connectionString(),
+          BENCH_WEBHOOK_SECRET: secret,
+          BENCH_FORWARD_SECRET: forwardSecret,
+          BENCH_TENANT_URL: tenant.url,
+        });
+        server.child = routed.child;
+        server.url = routed.url;
+        tenant.arrivals.clear();
+        const sent = new Map<string, number>();
+        await openLoop(server.url, payloads, 50, (id, at) => sent.set(id, at));
+        const deadline = Date.now() + 30_000;
+        while (Date.now() < deadline && [...sent.keys()].some((id) => !tenant.arrivals.has(id))) await new Promise((r) => setTimeout(r, 100));
+        const lat = [...sent].filter(([id]) => tenant.arrivals.has(id)).map(([id, at]) => (tenant.arrivals.get(id) as number) - at).sort((a, b) => a - b);
+        endToEnd.push({ p50: percentile(lat, 50), p99: percentile(lat, 99) });
+      }
+    } finally {
+      server.child.kill('SIGKILL');
+      tenant.close();
+      for (const c of cleanups) await c();
+      await azurite.stop();
+    }
+    results[kind]?.push(row);
+    console.log(`run ${run} ${kind.padEnd(8)} ${Object.entries(row).map(([k, v]) => `${k}=${v.toFixed(k.startsWith('rate') ? 0 : 1)}`).join(' ')}`);
+  }
+}
+
+const med = (kind: string, key: string) => median((results[kind] ?? []).map((r) => r[key] as number));
+console.log(`\nmedians of ${runs} run(s) (throughput in deliveries/s, latency in ms):`);
+console.log('server    | @1 /s | @16 /s | @64 /s | p99@64 | ack p50@200/s | ack p99@200/s');
+for (const kind of kinds) {
+  console.log(
+    `${kind.padEnd(9)} | ${med(kind, 'rate@1').toFixed(0).padStart(5)} | ${med(kind, 'rate@16').toFixed(0).padStart(6)} | ${med(kind, 'rate@64').toFixed(0).padStart(6)} | ${med(kind, 'p99@64').toFixed(1).padStart(6)} | ${med(kind, 'p50@200/s').toFixed(1).padStart(13)} | ${med(kind, 'p99@200/s').toFixed(1).padStart(13)}`,
+  );
+}
+console.log(`\nZekt / baseline throughput at 64 concurrent: ${(med('zekt', 'rate@64') / med('baseline', 'rate@64')).toFixed(2)}x (target >= 5x)`);
+console.log(`Zekt ack p99 at 200 deliveries/s: ${med('zekt', 'p99@200/s').toFixed(1)} ms (target < 25 ms)`);
+console.log(`Zekt / ceiling throughput at 64 concurrent: ${(med('zekt', 'rate@64') / med('ceiling', 'rate@64')).toFixed(3)}x`);
+console.log(`Zekt webhook-in -> tenant-received at 50 deliveries/s: p50 ${median(endToEnd.map((e) => e.p50)).toFixed(1)} ms, p99 ${median(endToEnd.map((e) => e.p99)).toFixed(1)} ms`);
