@@ -161,7 +161,7 @@ for (let run = 1; run <= runs; run++) {
   for (const kind of kinds) {
     const azurite = await startAzurite();
     const tenant = await startTenant();
-    let server = await startServer(kind, {
+    const server = await startServer(kind, {
       BENCH_STORAGE: azurite.connectionString(),
       BENCH_WEBHOOK_SECRET: secret,
       BENCH_FORWARD_SECRET: forwardSecret,

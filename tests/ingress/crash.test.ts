@@ -65,7 +65,7 @@ describe('ingress: durability under a crash', () => {
             const id = request.headers.get('webhook-id') ?? '';
             forwards.set(id, (forwards.get(id) ?? 0) + 1);
             const response = await intake(request, context);
-            if (response.status === 200 && !(response.jsonBody as { duplicate?: boolean }).duplicate) processed.set(id, (processed.get(id) ?? 0) + 1);
+            if (response.status === 200 && !((response as { jsonBody?: { duplicate?: boolean } }).jsonBody?.duplicate)) processed.set(id, (processed.get(id) ?? 0) + 1);
             return response;
           },
         },
