@@ -2,7 +2,7 @@
  * The platform's function table: every function of the shared platform app, declared once.
  * Served by the Azure Functions host (`runtime/azure/platform-app.ts`) and the local host.
  */
-import type { FunctionTable } from '../functions/function-table.ts';
+import type { FunctionTable, QueueHandler } from '../functions/function-table.ts';
 import type { Storage } from '../storage/create-storage.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ZektConfig } from '../config.ts';
@@ -13,6 +13,11 @@ export interface PlatformDeps {
   readonly storage: Storage;
   readonly log: Logger;
   readonly version: string;
+  /**
+   * The control plane's provisioning worker (automation/provisioning-worker.ts), where this app
+   * hosts it; injected so the runtime does not import the Automation API.
+   */
+  readonly provisioning?: QueueHandler;
 }
 
 export function createPlatformFunctions(deps: PlatformDeps): FunctionTable {
@@ -25,5 +30,8 @@ export function createPlatformFunctions(deps: PlatformDeps): FunctionTable {
       authLevel: 'anonymous',
       handler: createHealthHandler(deps),
     },
+    ...(deps.provisioning
+      ? [{ kind: 'queue' as const, name: 'provisioning', queueName: 'provisioning', handler: deps.provisioning }]
+      : []),
   ];
 }
