@@ -157,6 +157,25 @@ export const settings: readonly SettingDefinition[] = [
     description: "Local target only: the local identity's secret, used to sign its short-lived vault tokens.",
     secret: true,
   },
+  // Identity: sign-in, sessions, the token broker.
+  { name: 'GITHUB_APP_ID', description: 'The Zekt GitHub App\'s id (App JWTs for the token broker and the redelivery check).', example: '123456' },
+  {
+    name: 'GITHUB_APP_CLIENT_ID',
+    description: 'The GitHub App\'s OAuth client id, for sign-in. Its secret is `github-oauth-client-secret` in the platform vault.',
+    example: 'Iv23liExampleClientId',
+  },
+  { name: 'ZEKT_SESSION_TTL_HOURS', description: 'How long a sign-in session lasts (8 hours by default).', example: '8' },
+  { name: 'ZEKT_AUTH_STATE_TTL_MINUTES', description: 'How long an OAuth state stays usable (10 minutes by default, at most 15).', example: '10' },
+  {
+    name: 'ZEKT_BROKER_AUDIENCE',
+    description: 'Audience a tenant identity\'s token must name to call the token broker (`api://zekt-broker` by default; on Azure the broker\'s application id URI).',
+    example: 'api://zekt-broker',
+  },
+  {
+    name: 'AZURE_ENTRA_TENANT_ID',
+    description: 'Entra ID directory whose managed-identity tokens the broker accepts (Azure only; locally the resource manager vouches for identities).',
+    example: '00000000-0000-0000-0000-000000000000',
+  },
 ];
 
 const retrySchedule = z
@@ -181,6 +200,12 @@ const schema = z
     GITHUB_WEB_URL: url.default('https://github.com'),
     GITHUB_OIDC_ISSUER: url.default('https://token.actions.githubusercontent.com'),
     ZEKT_PLATFORM_VAULT_URL: url.optional(),
+    GITHUB_APP_ID: z.string().regex(/^\d+$/, 'must be the numeric App id').optional(),
+    GITHUB_APP_CLIENT_ID: z.string().regex(/^[A-Za-z0-9.]{8,64}$/, 'must be a GitHub App client id').optional(),
+    ZEKT_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(8),
+    ZEKT_AUTH_STATE_TTL_MINUTES: z.coerce.number().positive().max(15).default(10),
+    ZEKT_BROKER_AUDIENCE: z.string().min(3).default('api://zekt-broker'),
+    AZURE_ENTRA_TENANT_ID: z.uuid().optional(),
     ZEKT_WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
     ZEKT_INGRESS_INLINE_BODY_BYTES: z.coerce.number().int().min(0).max(48 * 1024).default(48 * 1024),
     ZEKT_FORWARD_RETRY_SCHEDULE: retrySchedule.default([10, 30, 120, 600, 1800, 3600]),
@@ -230,6 +255,16 @@ export interface ZektConfig {
   readonly ingress: IngressConfig;
   readonly controlPlane: ControlPlaneConfig;
   readonly tenantRuntime: TenantRuntimeConfig;
+  readonly identity: IdentityConfig;
+}
+
+export interface IdentityConfig {
+  readonly appId?: string;
+  readonly appClientId?: string;
+  readonly sessionTtlSeconds: number;
+  readonly authStateTtlSeconds: number;
+  readonly brokerAudience: string;
+  readonly entraTenantId?: string;
 }
 
 /** The control plane's settings (tenant lifecycle on the Automation API). */
@@ -309,6 +344,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): Z
       oidcIssuer: e.GITHUB_OIDC_ISSUER.replace(/\/$/, ''),
     },
     ...(e.ZEKT_PLATFORM_VAULT_URL ? { platformVaultUrl: e.ZEKT_PLATFORM_VAULT_URL.replace(/\/$/, '') } : {}),
+    identity: {
+      ...(e.GITHUB_APP_ID ? { appId: e.GITHUB_APP_ID } : {}),
+      ...(e.GITHUB_APP_CLIENT_ID ? { appClientId: e.GITHUB_APP_CLIENT_ID } : {}),
+      sessionTtlSeconds: Math.round(e.ZEKT_SESSION_TTL_HOURS * 3600),
+      authStateTtlSeconds: Math.round(e.ZEKT_AUTH_STATE_TTL_MINUTES * 60),
+      brokerAudience: e.ZEKT_BROKER_AUDIENCE,
+      ...(e.AZURE_ENTRA_TENANT_ID ? { entraTenantId: e.AZURE_ENTRA_TENANT_ID } : {}),
+    },
     ingress: {
       maxBodyBytes: e.ZEKT_WEBHOOK_MAX_BODY_BYTES,
       inlineBodyBytes: e.ZEKT_INGRESS_INLINE_BODY_BYTES,

@@ -10,6 +10,7 @@ export const platformStorageLayout = {
     deliveries: 'deliveries',
     authStates: 'authstates',
     sessions: 'sessions',
+    tokenAudit: 'tokenaudit',
   },
   queues: {
     provisioning: 'provisioning',

@@ -1,0 +1,97 @@
+/**
+ * `GET /api/auth/login`, `GET /api/auth/callback`, `POST /api/auth/logout`, `GET /api/auth/session`:
+ * the browser side of GitHub sign-in. The user's GitHub token is exchanged and kept server-side;
+ * responses and redirects carry only opaque cookies.
+ */
+import type { HttpHandler } from '@azure/functions';
+import { randomPKCECodeVerifier } from 'openid-client';
+import type { Logger } from '../core/logger.ts';
+import type { AuthStateStore } from './auth-state-store.ts';
+import { clearCookie, readCookie, setCookie, type CookiePolicy } from './cookies.ts';
+import type { GitHubOAuth } from './github-oauth.ts';
+import { identityErrorResponse, noStore } from './identity-responses.ts';
+import type { SessionGuard } from './require-session.ts';
+import type { SessionStore } from './session-store.ts';
+
+export interface SignInDeps {
+  readonly oauth: () => Promise<GitHubOAuth>;
+  readonly states: AuthStateStore;
+  readonly sessions: SessionStore;
+  readonly guard: SessionGuard;
+  readonly cookies: CookiePolicy;
+  readonly stateTtlSeconds: number;
+  readonly sessionTtlSeconds: number;
+  /** Where a signed-in user lands. */
+  readonly afterSignIn: string;
+  readonly log: Logger;
+}
+
+export function createSignInHandlers(deps: SignInDeps): Record<'login' | 'callback' | 'logout' | 'session', HttpHandler> {
+  return {
+    async login(_request, context) {
+      try {
+        const oauth = await deps.oauth();
+        const issued = await deps.states.issue(randomPKCECodeVerifier());
+        const location = await oauth.authorizationUrl(issued.state, issued.codeVerifier);
+        return {
+          status: 302,
+          headers: { location, ...noStore },
+          cookies: [setCookie(deps.cookies, deps.cookies.authFlow, issued.browserNonce, deps.stateTtlSeconds)],
+        };
+      } catch (err) {
+        return identityErrorResponse(err, context);
+      }
+    },
+
+    async callback(request, context) {
+      try {
+        const url = new URL(request.url);
+        const state = url.searchParams.get('state');
+        // The state is spent first: whatever happens next, it cannot be used again.
+        const verifier = await deps.states.take(state, readCookie(request, deps.cookies.authFlow));
+        if (url.searchParams.get('error')) {
+          return { status: 400, headers: { ...noStore }, jsonBody: { error: `GitHub sign-in was not completed: ${url.searchParams.get('error')}` } };
+        }
+        const oauth = await deps.oauth();
+        const grant = await oauth.exchange(url, state as string, verifier);
+        const { id, session } = await deps.sessions.create(grant.user, grant.token, grant.expiresAt);
+        deps.log.info({ githubUserId: grant.user.id }, 'signed in');
+        return {
+          status: 302,
+          headers: { location: deps.afterSignIn, ...noStore },
+          cookies: [
+            clearCookie(deps.cookies, deps.cookies.authFlow),
+            setCookie(deps.cookies, deps.cookies.session, id, deps.sessionTtlSeconds),
+            // Readable by Zekt's page so it can send X-Zekt-CSRF; worthless to another origin.
+            setCookie(deps.cookies, deps.cookies.csrf, session.csrfToken, deps.sessionTtlSeconds, false),
+          ],
+        };
+      } catch (err) {
+        return identityErrorResponse(err, context);
+      }
+    },
+
+    async logout(request, context) {
+      try {
+        const session = await deps.guard.requireWithCsrf(request);
+        await deps.sessions.destroy(session);
+        return {
+          status: 204,
+          headers: { ...noStore },
+          cookies: [clearCookie(deps.cookies, deps.cookies.session), clearCookie(deps.cookies, deps.cookies.csrf, false)],
+        };
+      } catch (err) {
+        return identityErrorResponse(err, context);
+      }
+    },
+
+    async session(request, context) {
+      try {
+        const session = await deps.guard.require(request);
+        return { status: 200, headers: { ...noStore }, jsonBody: { user: session.user, expiresAt: session.expiresAt } };
+      } catch (err) {
+        return identityErrorResponse(err, context);
+      }
+    },
+  };
+}

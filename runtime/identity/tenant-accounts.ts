@@ -1,0 +1,38 @@
+/**
+ * What identity needs from the control plane: the tenant a GitHub account owns, and signup
+ * (create as `requested` and enqueue provisioning — idempotent per account). The control plane's
+ * tenant registry implements it (see `automation/`); identity depends only on this shape.
+ */
+export interface TenantView {
+  readonly tenantId: string;
+  readonly status: string;
+  readonly progress?: { readonly done: number; readonly total: number };
+  /** Public endpoints once provisioned; never a secret. */
+  readonly endpoints?: { readonly baseUrl: string; readonly webhookUrl: string; readonly messagesUrl: string };
+  readonly lastError?: string;
+  readonly createdAt?: string;
+  readonly updatedAt?: string;
+}
+
+export interface TenantOwner {
+  readonly id: number;
+  readonly login: string;
+}
+
+export interface TenantAccounts {
+  forOwner(githubUserId: number): Promise<TenantView | undefined>;
+  /** Returns the account's tenant, creating it (and enqueueing provisioning) the first time. */
+  signup(owner: TenantOwner, tenantId: string): Promise<TenantView>;
+}
+
+/**
+ * A tenant id from a GitHub login: lowercase, other characters to single hyphens, a letter first,
+ * at most 32 characters (the rules of tenant-stack/tenant-id.ts).
+ */
+export function tenantIdForLogin(login: string): string {
+  let id = login.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  if (!/^[a-z]/.test(id)) id = `t-${id}`;
+  id = id.slice(0, 32).replace(/-+$/, '');
+  while (id.length < 3) id += '0';
+  return id;
+}

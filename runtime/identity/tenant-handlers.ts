@@ -1,0 +1,54 @@
+/**
+ * `POST /api/signup` and `GET /api/tenants/me`: a signed-in GitHub account becomes a tenant
+ * (`requested`, provisioning enqueued; a second signup returns the same tenant) and watches it
+ * move to `ready`. Responses carry status, progress and public endpoints — never secrets.
+ */
+import type { HttpHandler } from '@azure/functions';
+import { assertTenantId } from '../../tenant-stack/tenant-id.ts';
+import type { Logger } from '../core/logger.ts';
+import { BadRequestError, NoTenantError } from './identity-errors.ts';
+import { identityErrorResponse, noStore } from './identity-responses.ts';
+import type { SessionGuard } from './require-session.ts';
+import { tenantIdForLogin, type TenantAccounts } from './tenant-accounts.ts';
+
+export function createTenantHandlers(deps: { guard: SessionGuard; tenants: TenantAccounts; log: Logger }): Record<'signup' | 'me', HttpHandler> {
+  return {
+    async signup(request, context) {
+      try {
+        const session = await deps.guard.requireWithCsrf(request);
+        let requested: string | undefined;
+        const text = await request.text();
+        if (text.trim()) {
+          let body: unknown;
+          try {
+            body = JSON.parse(text);
+          } catch (err) {
+            throw new BadRequestError('body must be JSON', { cause: err });
+          }
+          const tenantId = (body as { tenantId?: unknown } | null)?.tenantId;
+          if (tenantId !== undefined) {
+            assertTenantId(tenantId);
+            requested = tenantId;
+          }
+        }
+        const existing = await deps.tenants.forOwner(session.user.id);
+        if (existing) return { status: 200, headers: { ...noStore }, jsonBody: existing };
+        const tenant = await deps.tenants.signup(session.user, requested ?? tenantIdForLogin(session.user.login));
+        deps.log.info({ tenantId: tenant.tenantId, githubUserId: session.user.id }, 'tenant requested');
+        return { status: 202, headers: { ...noStore, location: '/api/tenants/me' }, jsonBody: tenant };
+      } catch (err) {
+        return identityErrorResponse(err, context);
+      }
+    },
+    async me(request, context) {
+      try {
+        const session = await deps.guard.require(request);
+        const tenant = await deps.tenants.forOwner(session.user.id);
+        if (!tenant) throw new NoTenantError('this account has no tenant yet: POST /api/signup');
+        return { status: 200, headers: { ...noStore }, jsonBody: tenant };
+      } catch (err) {
+        return identityErrorResponse(err, context);
+      }
+    },
+  };
+}
