@@ -1,7 +1,8 @@
 /**
  * Everything `npm start` runs, as one function (the end-to-end test calls it too): Azurite with
- * its data under `.zekt/`, then the platform's function table on the local host. Returns the URLs
- * and one `stop()` that ends them in reverse order.
+ * its data under `.zekt/`, the GitHub API double (unless `GITHUB_API_URL` names a real GitHub),
+ * then the platform's function table on the local host. Returns the URLs and one `stop()` that
+ * ends them in reverse order.
  */
 import path from 'node:path';
 import { loadConfig } from '../runtime/config.ts';
@@ -11,6 +12,8 @@ import { createStorage } from '../runtime/storage/create-storage.ts';
 import { createLocalHost } from '../runtime/local-host/create-local-host.ts';
 import { createPlatformFunctions } from '../runtime/platform/platform-functions.ts';
 import { startAzurite } from './azurite/start-azurite.ts';
+import { seedDefaultWorld } from './github-double/seed-default-world.ts';
+import { startGitHubDouble, type GitHubDouble } from './github-double/start-github-double.ts';
 
 export interface LocalPlatformOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -18,12 +21,16 @@ export interface LocalPlatformOptions {
   readonly stateDir?: string;
   /** Keep Azurite in memory instead of under `stateDir` (tests). */
   readonly inMemory?: boolean;
+  /** Port of the GitHub double; 0 (default) picks a free one. */
+  readonly githubDoublePort?: number;
   readonly log?: Logger;
 }
 
 export interface LocalPlatform {
   readonly platformUrl: string;
   readonly storage: { readonly blob: string; readonly queue: string; readonly table: string };
+  /** The GitHub double the platform talks to; absent when a real GitHub is configured. */
+  readonly githubDouble?: GitHubDouble;
   stop(): Promise<void>;
 }
 
@@ -36,8 +43,26 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   try {
     const azurite = await startAzurite(options.inMemory ? {} : { location: path.join(stateDir, 'azurite') });
     stops.push(() => azurite.stop());
-    const config = loadConfig({ ZEKT_STORAGE_CONNECTION_STRING: azurite.connectionString(), ...options.env });
-    const log = options.log ?? createLogger({ level: config.logLevel });
+    const env = { ZEKT_STORAGE_CONNECTION_STRING: azurite.connectionString(), ...options.env };
+    // Read once before the double starts, for the log level and bind address (and to fail early).
+    const preliminary = loadConfig(env);
+    const log = options.log ?? createLogger({ level: preliminary.logLevel });
+    let githubDouble: GitHubDouble | undefined;
+    if (!options.env.GITHUB_API_URL) {
+      githubDouble = await startGitHubDouble({
+        host: preliminary.host,
+        port: options.githubDoublePort ?? 0,
+        log: log.child({ component: 'github-double' }),
+      });
+      const double = githubDouble;
+      stops.push(() => double.close());
+      seedDefaultWorld(double);
+    }
+    const config = loadConfig(
+      githubDouble
+        ? { ...env, GITHUB_API_URL: githubDouble.apiUrl, GITHUB_WEB_URL: githubDouble.webUrl, GITHUB_OIDC_ISSUER: githubDouble.oidcIssuer }
+        : env,
+    );
     const storage = createStorage(config.storage);
     const host = await createLocalHost({
       table: createPlatformFunctions({ config, storage, log, version: zektVersion }),
@@ -47,6 +72,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       port: config.port,
     });
     stops.push(() => host.close());
+    if (githubDouble) {
+      // GitHub delivers the App's webhooks to the platform and sends signed-in users back to it.
+      const publicUrl = config.publicUrl ?? host.url;
+      githubDouble.setWebhookUrl(`${publicUrl}/api/github/webhooks`);
+      githubDouble.setCallbackUrls([`${publicUrl}/api/auth/callback`]);
+    }
     return {
       platformUrl: host.url,
       storage: {
@@ -54,6 +85,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         queue: `http://${azurite.host}:${azurite.queuePort}`,
         table: `http://${azurite.host}:${azurite.tablePort}`,
       },
+      ...(githubDouble ? { githubDouble } : {}),
       stop,
     };
   } catch (err) {

@@ -1,13 +1,20 @@
 /**
- * `npm start`: runs Zekt locally — Azurite (data under `.zekt/`), the platform host, and prints
- * where each listens. Ctrl-C stops everything cleanly.
+ * `npm start`: runs Zekt locally — Azurite (data under `.zekt/`), the GitHub API double (unless
+ * `GITHUB_API_URL` names a real GitHub), the platform host, and prints where each listens.
+ * Ctrl-C stops everything cleanly.
  */
 import { startLocalPlatform } from '../local/start-local-platform.ts';
 
 const platform = await startLocalPlatform({ env: process.env });
+const github = platform.githubDouble;
 console.log(`Zekt is running.
   platform     ${platform.platformUrl}   (health: ${platform.platformUrl}/api/health)
   storage      blob ${platform.storage.blob}  queue ${platform.storage.queue}  table ${platform.storage.table}
+  github       ${
+    github
+      ? `double: API ${github.apiUrl}  web ${github.webUrl}  OIDC ${github.oidcIssuer}  (App ${github.app.slug}, id ${github.app.id})`
+      : 'the GitHub configured by GITHUB_API_URL'
+  }
 Press Ctrl-C to stop.`);
 
 let stopping = false;
