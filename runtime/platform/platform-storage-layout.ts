@@ -11,6 +11,7 @@ export const platformStorageLayout = {
     authStates: 'authstates',
     sessions: 'sessions',
     tokenAudit: 'tokenaudit',
+    accounts: 'accounts',
   },
   queues: {
     provisioning: 'provisioning',

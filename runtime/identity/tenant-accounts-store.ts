@@ -1,0 +1,89 @@
+/**
+ * `TenantAccounts` on the control plane: which GitHub account owns which tenant (the platform's
+ * `accounts` table, two rows per pair so both directions are point reads and each is claimed by an
+ * insert), and signup through the control plane's `enqueueProvisioning`. A tenant id already owned
+ * by another account is never handed over: the new account gets the id with a numeric suffix.
+ */
+import type { TableClient } from '@azure/data-tables';
+import { enqueueProvisioning, type ControlPlaneClientDeps } from '../../automation/enqueue-provisioning.ts';
+import type { TenantRecord } from '../../automation/tenant-registry.ts';
+import { assertTenantId } from '../../tenant-stack/tenant-id.ts';
+import type { TenantAccounts, TenantOwner, TenantView } from './tenant-accounts.ts';
+
+type AccountEntity = { partitionKey: string; rowKey: string; tenantId?: string; ownerId?: number; login?: string; createdAt: string };
+
+const byOwner = 'github-user';
+const byTenant = 'tenant';
+
+function isConflict(err: unknown): boolean {
+  return (err as { statusCode?: number }).statusCode === 409;
+}
+
+/** What a signed-in user may see of their tenant: status, progress and public endpoints. */
+export function tenantView(record: TenantRecord): TenantView {
+  return {
+    tenantId: record.tenantId,
+    status: record.status,
+    ...(record.progress ? { progress: { done: record.progress.done, total: record.progress.total } } : {}),
+    ...(record.outputs && record.status === 'ready'
+      ? { endpoints: { baseUrl: record.outputs.baseUrl, webhookUrl: record.outputs.webhookUrl, messagesUrl: record.outputs.messagesUrl } }
+      : {}),
+    ...(record.lastError && record.status === 'failed' ? { lastError: record.lastError.message } : {}),
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+
+export function createTenantAccountsStore(accounts: TableClient, controlPlane: ControlPlaneClientDeps, now: () => Date = () => new Date()): TenantAccounts {
+  async function ownedTenant(ownerId: number): Promise<string | undefined> {
+    try {
+      return (await accounts.getEntity<AccountEntity>(byOwner, String(ownerId))).tenantId;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async function claimTenantId(owner: TenantOwner, wanted: string): Promise<string> {
+    for (let n = 1; n <= 20; n++) {
+      const candidate = n === 1 ? wanted : `${wanted.slice(0, 29)}-${n}`;
+      assertTenantId(candidate);
+      try {
+        await accounts.createEntity<AccountEntity>({ partitionKey: byTenant, rowKey: candidate, ownerId: owner.id, login: owner.login, createdAt: now().toISOString() });
+        return candidate;
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        const holder = await accounts.getEntity<AccountEntity>(byTenant, candidate);
+        if (Number(holder.ownerId) === owner.id) return candidate;
+      }
+    }
+    throw new Error(`no free tenant id near ${wanted}`);
+  }
+
+  return {
+    async forOwner(githubUserId) {
+      const tenantId = await ownedTenant(githubUserId);
+      if (!tenantId) return undefined;
+      const record = await controlPlane.registry.get(tenantId);
+      return record ? tenantView(record) : undefined;
+    },
+    async signup(owner, wanted) {
+      const existing = await ownedTenant(owner.id);
+      const tenantId = existing ?? (await claimTenantId(owner, wanted));
+      if (!existing) {
+        try {
+          await accounts.createEntity<AccountEntity>({ partitionKey: byOwner, rowKey: String(owner.id), tenantId, login: owner.login, createdAt: now().toISOString() });
+        } catch (err) {
+          if (!isConflict(err)) throw err;
+          // A concurrent signup of the same account won; release our claim (unless it is theirs too).
+          const winner = await ownedTenant(owner.id);
+          if (winner !== tenantId) await accounts.deleteEntity(byTenant, tenantId).catch(() => undefined);
+          const { record } = await enqueueProvisioning(controlPlane, winner as string);
+          return tenantView(record);
+        }
+      }
+      const { record } = await enqueueProvisioning(controlPlane, tenantId);
+      return tenantView(record);
+    },
+  };
+}
