@@ -1,0 +1,143 @@
+/**
+ * Wires the control plane from configuration: registry, leases, job queue and reconcile runs in
+ * the platform's storage; stack workspaces on the located engine with the backend and secrets
+ * provider from settings; the tenant program of the configured target; and the provisioning
+ * worker on top. `npm start`, the tests and the benchmark all build it here.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { PulumiFn } from '@pulumi/pulumi/automation/index.js';
+import type { ZektConfig } from '../runtime/config.ts';
+import type { Logger } from '../runtime/core/logger.ts';
+import type { Storage } from '../runtime/storage/create-storage.ts';
+import { tenantProgram } from '../tenant-stack/index.ts';
+import { locatePulumiEngine } from './engine/pulumi-engine.ts';
+import { createStackWorkspaces } from './stack-workspace.ts';
+import { createTenantRegistry, type TenantRecord, type TenantRegistry } from './tenant-registry.ts';
+import { createTenantLeases, type LeaseHolder, type TenantLeases } from './tenant-lease.ts';
+import { createJobQueue, provisioningQueueName, tenantsTableName, type JobQueue } from './provisioning-jobs.ts';
+import { createReconcileRuns, type ReconcileRuns } from './reconcile-runs.ts';
+import { createProvisioningWorker, type ProvisioningTimings, type ProvisioningWorker } from './provisioning-worker.ts';
+import type { TenantStackDeps } from './provision-tenant.ts';
+
+/** The local target's resource manager, as the control plane needs it. */
+export interface LocalTargetDeps {
+  readonly managerUrl: string;
+  /** A secret: reaches the stack only as a Pulumi secret input. */
+  readonly managerToken: string;
+  readonly platformVaultName: string;
+}
+
+/** The target named by configuration has no program in this build. */
+export class TenantTargetUnavailableError extends Error {
+  override name = 'TenantTargetUnavailableError';
+}
+
+export interface ControlPlaneOptions {
+  readonly config: ZektConfig;
+  /** The platform's storage (registry, leases, queue). */
+  readonly storage: Storage;
+  readonly log: Logger;
+  /** Process environment: where the engine is cached (`ZEKT_CACHE_DIR`) and the PATH it runs with. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Required for the local target. */
+  readonly local?: LocalTargetDeps;
+  /** The secrets provider's passphrase (passphrase provider only), read from the platform vault. */
+  readonly passphrase?: string;
+  /** Overrides the tenant program (tests drive another target's program through the same code). */
+  readonly programFor?: (record: TenantRecord) => PulumiFn;
+  readonly holder?: LeaseHolder;
+  readonly onTimings?: (timings: ProvisioningTimings) => void;
+  /** Waits before retrying a stack locked by a live holder (ms). */
+  readonly lockRetryDelaysMs?: readonly number[];
+}
+
+export interface ControlPlane {
+  readonly registry: TenantRegistry;
+  readonly leases: TenantLeases;
+  readonly jobs: JobQueue;
+  readonly runs: ReconcileRuns;
+  readonly worker: ProvisioningWorker;
+  readonly stacks: TenantStackDeps;
+}
+
+export async function createControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const { config, storage, log } = options;
+  const settings = config.controlPlane;
+  // Fails with PulumiEngineMissingError naming `npm run setup` when the engine is not there.
+  const engineRoot = await locatePulumiEngine(options.env);
+  const stateDir = path.resolve(settings.stateDir);
+  const local = settings.target === 'local';
+  const backendUrl = settings.backendUrl ?? (local ? `file://${path.join(stateDir, 'pulumi')}` : 'azblob://pulumi-state');
+  const secretsProvider = settings.secretsProvider ?? (local ? 'passphrase' : undefined);
+  if (!secretsProvider) throw new TenantTargetUnavailableError('the azure target needs ZEKT_PULUMI_SECRETS_PROVIDER (azurekeyvault://…)');
+  if (secretsProvider === 'passphrase' && !options.passphrase) throw new TenantTargetUnavailableError('the passphrase secrets provider needs the passphrase from the platform vault');
+  if (local && !options.local && !options.programFor) throw new TenantTargetUnavailableError('the local target needs the local resource manager');
+
+  const engineEnv: Record<string, string> = {};
+  if (options.passphrase) engineEnv.PULUMI_CONFIG_PASSPHRASE = options.passphrase;
+  if (backendUrl.startsWith('azblob://') && config.storage.kind === 'identity') {
+    // The azblob backend and azurekeyvault provider authenticate with the platform's identity.
+    engineEnv.AZURE_STORAGE_ACCOUNT = config.storage.accountName;
+    if (config.storage.managedIdentityClientId) engineEnv.AZURE_CLIENT_ID = config.storage.managedIdentityClientId;
+  }
+
+  const table = storage.table(tenantsTableName);
+  const registry = createTenantRegistry({ table });
+  const holder = options.holder ?? { id: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, host: os.hostname(), pid: process.pid };
+  const leases = createTenantLeases({ table, holder, leaseMs: settings.leaseSeconds * 1000 });
+  const jobs = createJobQueue(storage.queue(provisioningQueueName));
+  const runs = createReconcileRuns({ table });
+
+  const programFor =
+    options.programFor ??
+    ((record: TenantRecord): PulumiFn => {
+      if (settings.target !== 'local' || !options.local) {
+        throw new TenantTargetUnavailableError(`no tenant program for target ${settings.target} in this build`);
+      }
+      return tenantProgram({
+        target: 'local',
+        tenantId: record.tenantId,
+        creationId: record.creationId,
+        managerUrl: options.local.managerUrl,
+        managerToken: options.local.managerToken,
+        platformVaultName: options.local.platformVaultName,
+        logLevel: config.logLevel,
+      });
+    });
+
+  const stacks: TenantStackDeps = {
+    workspaces: createStackWorkspaces({
+      stateDir,
+      backendUrl,
+      secretsProvider,
+      engineRoot,
+      nodeDir: path.dirname(process.execPath),
+      searchPath: options.env.PATH ?? '',
+      env: engineEnv,
+    }),
+    programFor,
+    configFor: (record) => ({ tenantId: record.tenantId, creationId: record.creationId, target: settings.target }),
+    registry,
+    operationTimeoutMs: settings.operationTimeoutSeconds * 1000,
+    lockRetryDelaysMs: options.lockRetryDelaysMs ?? [1000, 2000, 4000, 8000, 16000],
+    log,
+  };
+
+  const worker = createProvisioningWorker({
+    stacks,
+    registry,
+    leases,
+    jobs,
+    runs,
+    parallelism: settings.parallelism,
+    retrySchedule: settings.retrySchedule,
+    busyRetrySeconds: settings.leaseSeconds,
+    log,
+    redact: [options.local?.managerToken ?? '', options.passphrase ?? ''].filter(Boolean),
+    ...(options.onTimings ? { onTimings: options.onTimings } : {}),
+  });
+
+  return { registry, leases, jobs, runs, worker, stacks };
+}
