@@ -25,7 +25,8 @@ export function createTenantHandlers(deps: { guard: SessionGuard; tenants: Tenan
           } catch (err) {
             throw new BadRequestError('body must be JSON', { cause: err });
           }
-          const tenantId = (body as { tenantId?: unknown } | null)?.tenantId;
+          if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('body must be a JSON object');
+          const tenantId = (body as { tenantId?: unknown }).tenantId;
           if (tenantId !== undefined) {
             assertTenantId(tenantId);
             requested = tenantId;
