@@ -1,0 +1,155 @@
+import { expect } from 'chai';
+import { request as octokitRequest } from '@octokit/request';
+import { Browser, startIdentityHarness, type IdentityHarness } from './support.ts';
+
+async function signedUp(h: IdentityHarness, login: string): Promise<Browser> {
+  h.double.addUser({ login });
+  h.double.signInAs(login);
+  const browser = new Browser(h);
+  await browser.signIn();
+  expect((await browser.post('/api/signup')).status).to.equal(202);
+  return browser;
+}
+
+describe('identity: installation binding and the token broker', () => {
+  let h: IdentityHarness;
+  let alice: Browser;
+  let aliceInstallation: number;
+  let providerId: number;
+  let consumerId: number;
+
+  beforeEach(async () => {
+    h = await startIdentityHarness();
+    alice = await signedUp(h, 'alice');
+    const installation = h.double.addInstallation({
+      account: 'alice',
+      accountType: 'User',
+      repositories: ['provider', 'consumer'],
+      permissions: { actions: 'read', contents: 'write', metadata: 'read', single_file: 'read', administration: 'write' },
+      singleFilePaths: ['.github/zekt.yml'],
+    });
+    aliceInstallation = installation.id;
+    const repos = [...installation.repositoryIds];
+    [providerId, consumerId] = repos as [number, number];
+  });
+  afterEach(() => h.close());
+
+  it("binds an installation the user's own token shows, and releases its parked deliveries", async () => {
+    const res = await alice.fetch(`${h.platformUrl}/api/github/setup?installation_id=${aliceInstallation}&setup_action=install`);
+    expect(res.status).to.equal(200);
+    const body = (await res.json()) as { tenantId: string; repositories: { fullName: string }[] };
+    expect(body.tenantId).to.equal('alice');
+    expect(body.repositories.map((r) => r.fullName).sort()).to.deep.equal(['alice/consumer', 'alice/provider']);
+    expect(await h.installations.tenantOf(aliceInstallation)).to.equal('alice');
+    expect(h.released).to.deep.equal([aliceInstallation]);
+    const list = await alice.fetch(`${h.platformUrl}/api/installations`);
+    expect(((await list.json()) as { installations: { installationId: number }[] }).installations.map((i) => i.installationId)).to.deep.equal([aliceInstallation]);
+    expect(h.double.schemaErrors).to.deep.equal([]);
+  });
+
+  it('refuses a spoofed installation id (not among the user\'s) with 403 and binds nothing', async () => {
+    const foreign = h.double.addInstallation({ account: 'globex', repositories: ['secret'] });
+    const res = await alice.fetch(`${h.platformUrl}/api/github/setup?installation_id=${foreign.id}&setup_action=install`);
+    expect(res.status).to.equal(403);
+    expect(await h.installations.get(foreign.id)).to.equal(undefined);
+    expect(h.released).to.deep.equal([]);
+    expect((await alice.fetch(`${h.platformUrl}/api/github/setup?installation_id=abc`)).status).to.equal(400);
+  });
+
+  it('refuses a second tenant claiming a bound installation with 409', async () => {
+    await alice.fetch(`${h.platformUrl}/api/github/setup?installation_id=${aliceInstallation}`);
+    // Bob is a member of an org where the same installation is visible to him too.
+    const shared = h.double.addInstallation({ account: 'shared-org', repositories: ['tool'] });
+    h.double.addUser({ login: 'bob', organizations: ['shared-org'] });
+    h.double.addUser({ login: 'carol', organizations: ['shared-org'] });
+    h.double.signInAs('bob');
+    const bob = new Browser(h);
+    await bob.signIn();
+    await bob.post('/api/signup');
+    expect((await bob.fetch(`${h.platformUrl}/api/github/setup?installation_id=${shared.id}`)).status).to.equal(200);
+    h.double.signInAs('carol');
+    const carol = new Browser(h);
+    await carol.signIn();
+    await carol.post('/api/signup');
+    const res = await carol.fetch(`${h.platformUrl}/api/github/setup?installation_id=${shared.id}`);
+    expect(res.status).to.equal(409);
+    expect(await h.installations.tenantOf(shared.id)).to.equal('bob');
+  });
+
+  it('refuses setup without a session (401) and without a tenant (409)', async () => {
+    expect((await new Browser(h).fetch(`${h.platformUrl}/api/github/setup?installation_id=${aliceInstallation}`)).status).to.equal(401);
+    h.double.addUser({ login: 'dave' });
+    h.double.signInAs('dave');
+    const dave = new Browser(h);
+    await dave.signIn();
+    expect((await dave.fetch(`${h.platformUrl}/api/github/setup?installation_id=${aliceInstallation}`)).status).to.equal(409);
+  });
+
+  describe('token broker', () => {
+    const broker = async (token: string | undefined, body: unknown) => {
+      const res = await fetch(`${h.platformUrl}/api/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+
+    beforeEach(async () => {
+      await alice.fetch(`${h.platformUrl}/api/github/setup?installation_id=${aliceInstallation}`);
+    });
+
+    it('mints a token down-scoped to exactly the repositories and permissions asked for', async () => {
+      const identity = h.tenantIdentity('alice');
+      const res = await broker(h.brokerToken(identity), { repository_ids: [consumerId], permissions: { contents: 'write' } });
+      expect(res.status).to.equal(201);
+      // GitHub always adds metadata: read to an installation token.
+      expect(res.body.permissions).to.deep.equal({ contents: 'write', metadata: 'read' });
+      expect(res.body.repository_ids).to.deep.equal([consumerId]);
+      const token = res.body.token as string;
+      expect(token).to.match(/^ghs_/);
+      const gh = octokitRequest.defaults({ baseUrl: h.double.apiUrl, headers: { authorization: `token ${token}` } });
+      await gh('POST /repos/{owner}/{repo}/dispatches', { owner: 'alice', repo: 'consumer', event_type: 'zekt.test' });
+      expect(h.double.dispatches.map((d) => d.repository)).to.deep.equal(['alice/consumer']);
+      let status = 0;
+      await gh('POST /repos/{owner}/{repo}/dispatches', { owner: 'alice', repo: 'provider', event_type: 'zekt.test' }).catch((e: { status: number }) => (status = e.status));
+      expect(status, 'the token does not reach the other repository').to.equal(404);
+      const audit = [];
+      for await (const row of h.storage.table('tokenaudit').listEntities<{ outcome: string }>()) audit.push(row.outcome);
+      expect(audit).to.deep.equal(['granted']);
+    });
+
+    it("refuses a tenant asking for another tenant's repository (403), audited", async () => {
+      const bob = await signedUp(h, 'bob');
+      void bob;
+      const res = await broker(h.brokerToken(h.tenantIdentity('bob')), { repository_ids: [providerId], permissions: { contents: 'write' } });
+      expect(res.status).to.equal(403);
+      expect(res.body.token).to.equal(undefined);
+      const audit: { partitionKey: string; outcome: string }[] = [];
+      for await (const row of h.storage.table('tokenaudit').listEntities<{ outcome: string }>()) audit.push({ partitionKey: row.partitionKey as string, outcome: row.outcome });
+      expect(audit).to.deep.equal([{ partitionKey: 'bob', outcome: 'refused' }]);
+    });
+
+    it('refuses permissions beyond the allowed set (403), even when the installation has them', async () => {
+      const token = h.brokerToken(h.tenantIdentity('alice'));
+      for (const permissions of [{ administration: 'write' }, { actions: 'write' }, { contents: 'write', members: 'read' }]) {
+        const res = await broker(token, { repository_ids: [providerId], permissions });
+        expect(res.status, JSON.stringify(permissions)).to.equal(403);
+      }
+    });
+
+    it('refuses callers without a valid tenant identity token (401) and malformed bodies (400)', async () => {
+      const identity = h.tenantIdentity('alice');
+      expect((await broker(undefined, { repository_ids: [providerId], permissions: { contents: 'write' } })).status).to.equal(401);
+      expect((await broker(h.brokerToken(identity, 'https://vault.azure.net'), { repository_ids: [providerId], permissions: { contents: 'write' } })).status).to.equal(401);
+      expect((await broker(h.brokerToken({ clientId: identity.clientId, secret: 'x'.repeat(64) }), { repository_ids: [providerId], permissions: { contents: 'write' } })).status).to.equal(401);
+      const expiring = h.brokerToken(identity);
+      h.advanceClock(2 * 3600_000);
+      expect((await broker(expiring, { repository_ids: [providerId], permissions: { contents: 'write' } })).status).to.equal(401);
+      const fresh = h.brokerToken(identity);
+      expect((await broker(fresh, { repository_ids: [], permissions: { contents: 'write' } })).status).to.equal(400);
+      expect((await broker(fresh, { repository_ids: [providerId], permissions: { contents: 'admin' } })).status).to.equal(400);
+      expect((await broker(fresh, { repository_ids: [providerId], permissions: {}, extra: 1 })).status).to.equal(400);
+    });
+  });
+});
