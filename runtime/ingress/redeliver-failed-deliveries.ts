@@ -65,21 +65,33 @@ export async function redeliverFailedDeliveries(options: RedeliveryOptions): Pro
     cursor = decodeURIComponent(next[1]);
   }
 
-  const requested: string[] = [];
+  // Oldest first, so a backlog larger than one run's bound is worked off in order.
+  const candidates: { guid: string; newest: HookDelivery; oldestAt: string; oldestId: number }[] = [];
   for (const [guid, attempts] of attemptsByGuid) {
-    if (requested.length >= options.maxPerRun) break;
     if (attempts.some((a) => a.status_code >= 200 && a.status_code < 300)) continue;
     if (attempts.some((a) => a.redelivery)) continue; // already asked once; an operator can replay
     if (await storedAlready(options.deliveries, guid)) continue;
-    const newest = attempts[0] as HookDelivery;
+    const oldest = attempts.reduce((a, b) => (b.id < a.id ? b : a));
+    candidates.push({ guid, newest: attempts[0] as HookDelivery, oldestAt: oldest.delivered_at, oldestId: oldest.id });
+  }
+  // Delivery ids grow with time (timestamps have one-second precision).
+  candidates.sort((a, b) => a.oldestId - b.oldestId);
+  const requested: string[] = [];
+  let nextSince = runStartedAt;
+  for (const candidate of candidates) {
+    if (requested.length >= options.maxPerRun) {
+      // The bound is reached: the next run starts at the first delivery left over.
+      nextSince = new Date(candidate.oldestAt);
+      break;
+    }
     try {
-      await options.request('POST /app/hook/deliveries/{delivery_id}/attempts', { delivery_id: newest.id });
-      requested.push(guid);
+      await options.request('POST /app/hook/deliveries/{delivery_id}/attempts', { delivery_id: candidate.newest.id });
+      requested.push(candidate.guid);
     } catch (err) {
-      options.log.warn({ err, deliveryId: guid }, 'GitHub refused a redelivery request');
+      options.log.warn({ err, deliveryId: candidate.guid }, 'GitHub refused a redelivery request');
     }
   }
-  await options.stateTable.upsertEntity({ ...cursorKey, since: runStartedAt.toISOString() }, 'Replace');
+  await options.stateTable.upsertEntity({ ...cursorKey, since: nextSince.toISOString() }, 'Replace');
   if (requested.length) options.log.info({ requested: requested.length, examined }, 'asked GitHub to redeliver failed deliveries');
   return { requested, examined };
 }
