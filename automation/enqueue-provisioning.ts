@@ -22,6 +22,9 @@ export class TenantStateError extends Error {
   }
 }
 
+/** A job about one tenant. */
+export type TenantJob = Extract<ProvisioningJob, { tenantId: string }>;
+
 export interface ControlPlaneClientDeps {
   readonly registry: TenantRegistry;
   readonly jobs: JobQueue;
@@ -30,7 +33,7 @@ export interface ControlPlaneClientDeps {
 export interface EnqueueResult {
   readonly record: TenantRecord;
   /** The job sent, or undefined when nothing was needed (already ready / already deleted). */
-  readonly job?: ProvisioningJob;
+  readonly job?: TenantJob;
 }
 
 /**
@@ -80,7 +83,7 @@ export async function enqueueProvisioning(deps: ControlPlaneClientDeps, tenantId
   if (record.status !== 'requested' && record.status !== 'provisioning') {
     throw new TenantStateError(tenantId, record.status, `tenant ${tenantId} is ${record.status}`);
   }
-  const job: ProvisioningJob = { kind: 'provision', tenantId, requestId: record.requestId };
+  const job: TenantJob = { kind: 'provision', tenantId, requestId: record.requestId };
   await deps.jobs.send(job);
   return { record, job };
 }
@@ -101,7 +104,7 @@ export async function enqueueDeprovisioning(deps: ControlPlaneClientDeps, tenant
     return { ...rest, status: 'deprovisioning', operation: 'destroy', requestId: newRequestId(), attempts: 0 };
   });
   if (record.status === 'deleted') return { record };
-  const job: ProvisioningJob = { kind: 'destroy', tenantId, requestId: record.requestId };
+  const job: TenantJob = { kind: 'destroy', tenantId, requestId: record.requestId };
   await deps.jobs.send(job);
   return { record, job };
 }

@@ -73,6 +73,15 @@ export async function ensureStorageLayout(account: RunningStorageAccount): Promi
 
 /** Stops the account's Azurite and deletes its data. */
 export async function removeStorageAccount(stateDir: string, account: RunningStorageAccount | undefined, record: StorageAccountRecord): Promise<void> {
-  await account?.azurite.stop();
+  if (account) {
+    // Its data is deleted next, so nothing is lost by not waiting for clients to disconnect
+    // (a graceful stop waits for every keep-alive connection).
+    try {
+      process.kill(account.azurite.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+    await account.azurite.stop();
+  }
   await rm(storageAccountDir(stateDir, record), { recursive: true, force: true });
 }
