@@ -13,6 +13,7 @@ import { createLocalIdentityCredential } from '../runtime/core/local-identity.ts
 import { createControlPlane, type ControlPlane, type ControlPlaneOptions } from '../automation/create-control-plane.ts';
 import { readOrCreatePulumiPassphrase } from '../automation/pulumi-passphrase.ts';
 import { startResourceManager, type ResourceManager } from './resource-manager/start-resource-manager.ts';
+import { writePlatformDiscovery } from './platform-discovery.ts';
 
 export interface LocalControlPlaneOptions {
   readonly config: ZektConfig;
@@ -60,7 +61,20 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       passphrase,
       ...options.overrides,
     });
-    return { ...controlPlane, manager, platformVault, stop: () => manager.stop() };
+    // The operator CLI finds the registry and queue through this (endpoints only, no key).
+    const forget =
+      options.config.storage.kind === 'connection-string'
+        ? await writePlatformDiscovery(options.config.controlPlane.stateDir, options.config.storage.connectionString, manager.url)
+        : async () => undefined;
+    return {
+      ...controlPlane,
+      manager,
+      platformVault,
+      async stop() {
+        await forget();
+        await manager.stop();
+      },
+    };
   } catch (err) {
     await manager.stop();
     throw err;

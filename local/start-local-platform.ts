@@ -1,9 +1,11 @@
 /**
  * Everything `npm start` runs, as one function (the end-to-end test calls it too): Azurite with
  * its data under `.zekt/`, the GitHub API double (unless `GITHUB_API_URL` names a real GitHub),
- * then the platform's function table on the local host. Returns the URLs and one `stop()` that
- * ends them in reverse order.
+ * the control plane with its local resource manager (local target), then the platform's function
+ * table on the local host. Returns the URLs and one `stop()` that ends them in reverse order.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../runtime/config.ts';
 import { createLogger, type Logger } from '../runtime/core/logger.ts';
@@ -14,6 +16,7 @@ import { createPlatformFunctions } from '../runtime/platform/platform-functions.
 import { startAzurite } from './azurite/start-azurite.ts';
 import { seedDefaultWorld } from './github-double/seed-default-world.ts';
 import { startGitHubDouble, type GitHubDouble } from './github-double/start-github-double.ts';
+import { startLocalControlPlane, type LocalControlPlane } from './start-local-control-plane.ts';
 
 export interface LocalPlatformOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -31,11 +34,13 @@ export interface LocalPlatform {
   readonly storage: { readonly blob: string; readonly queue: string; readonly table: string };
   /** The GitHub double the platform talks to; absent when a real GitHub is configured. */
   readonly githubDouble?: GitHubDouble;
+  /** The control plane and its resource manager; absent when tenants target Azure. */
+  readonly controlPlane?: LocalControlPlane;
   stop(): Promise<void>;
 }
 
 export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
-  const stateDir = path.resolve(options.stateDir ?? '.zekt');
+  const stateDir = path.resolve(options.stateDir ?? options.env.ZEKT_STATE_DIR ?? '.zekt');
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const fn of stops.reverse()) await fn();
@@ -43,7 +48,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   try {
     const azurite = await startAzurite(options.inMemory ? {} : { location: path.join(stateDir, 'azurite') });
     stops.push(() => azurite.stop());
-    const env = { ZEKT_STORAGE_CONNECTION_STRING: azurite.connectionString(), ...options.env };
+    const env = { ZEKT_STORAGE_CONNECTION_STRING: azurite.connectionString(), ...options.env, ZEKT_STATE_DIR: stateDir };
     // Read once before the double starts, for the log level and bind address (and to fail early).
     const preliminary = loadConfig(env);
     const log = options.log ?? createLogger({ level: preliminary.logLevel });
@@ -58,14 +63,31 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       stops.push(() => double.close());
       seedDefaultWorld(double);
     }
+    const withGitHub = githubDouble
+      ? { ...env, GITHUB_API_URL: githubDouble.apiUrl, GITHUB_WEB_URL: githubDouble.webUrl, GITHUB_OIDC_ISSUER: githubDouble.oidcIssuer }
+      : env;
+    const storage = createStorage(preliminary.storage);
+    let controlPlane: LocalControlPlane | undefined;
+    if (preliminary.controlPlane.target === 'local') {
+      // An in-memory platform (tests) gets throwaway control-plane state and a free manager port.
+      const ephemeral = options.inMemory ? await mkdtemp(path.join(os.tmpdir(), 'zekt-platform-')) : undefined;
+      if (ephemeral) stops.push(() => rm(ephemeral, { recursive: true, force: true }));
+      // The resource manager also serves the platform's local vault (its URL becomes a setting).
+      controlPlane = await startLocalControlPlane({
+        config: loadConfig(ephemeral ? { ...withGitHub, ZEKT_STATE_DIR: ephemeral } : withGitHub),
+        storage,
+        log,
+        env: options.env,
+        ...(ephemeral && !options.env.ZEKT_RESOURCE_MANAGER_PORT ? { managerPort: 0 } : {}),
+      });
+      const started = controlPlane;
+      stops.push(() => started.stop());
+    }
     const config = loadConfig(
-      githubDouble
-        ? { ...env, GITHUB_API_URL: githubDouble.apiUrl, GITHUB_WEB_URL: githubDouble.webUrl, GITHUB_OIDC_ISSUER: githubDouble.oidcIssuer }
-        : env,
+      controlPlane && !options.env.ZEKT_PLATFORM_VAULT_URL ? { ...withGitHub, ZEKT_PLATFORM_VAULT_URL: controlPlane.manager.platform.vaultUrl } : withGitHub,
     );
-    const storage = createStorage(config.storage);
     const host = await createLocalHost({
-      table: createPlatformFunctions({ config, storage, log, version: zektVersion }),
+      table: createPlatformFunctions({ config, storage, log, version: zektVersion, ...(controlPlane ? { provisioning: controlPlane.worker.handle } : {}) }),
       storage,
       log,
       host: config.host,
@@ -86,6 +108,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         table: `http://${azurite.host}:${azurite.tablePort}`,
       },
       ...(githubDouble ? { githubDouble } : {}),
+      ...(controlPlane ? { controlPlane } : {}),
       stop,
     };
   } catch (err) {

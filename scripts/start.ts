@@ -10,6 +10,11 @@ const github = platform.githubDouble;
 console.log(`Zekt is running.
   platform     ${platform.platformUrl}   (health: ${platform.platformUrl}/api/health)
   storage      blob ${platform.storage.blob}  queue ${platform.storage.queue}  table ${platform.storage.table}
+  tenants      ${
+    platform.controlPlane
+      ? `local target: resource manager ${platform.controlPlane.manager.url}, platform vault ${platform.controlPlane.manager.platform.vaultUrl}  (npm run zekt -- tenants create acme)`
+      : 'azure target (no local control plane)'
+  }
   github       ${
     github
       ? `double: API ${github.apiUrl}  web ${github.webUrl}  OIDC ${github.oidcIssuer}  (App ${github.app.slug}, id ${github.app.id})`
