@@ -440,6 +440,16 @@ describe('platform stack (Azure) under Pulumi mocks', () => {
         if (key.secret) expect(doc, key.key).to.match(new RegExp(`pulumi config set --secret zekt:${key.key}\\b`));
       }
     });
+    it('reads every secret key as a Pulumi secret', async () => {
+      const pulumi = await import('@pulumi/pulumi');
+      const { readPlatformConfig, platformConfigKeys } = await import('../../platform/platform-config.ts');
+      const read = readPlatformConfig(new pulumi.Config('zekt'), 'prod') as unknown as Record<string, unknown>;
+      for (const { key } of platformConfigKeys.filter((k) => k.secret)) {
+        const value = read[key];
+        expect(pulumi.Output.isInstance(value), key).to.equal(true);
+        expect(await pulumi.isSecret(value as Parameters<typeof pulumi.isSecret>[0]), key).to.equal(true);
+      }
+    });
     it('names every missing or invalid key at once', async () => {
       const pulumi = await import('@pulumi/pulumi');
       const { readPlatformConfig, PlatformConfigError } = await import('../../platform/platform-config.ts');

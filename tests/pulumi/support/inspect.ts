@@ -1,6 +1,7 @@
 /**
  * Small readers over recorded mock resources, shared by the tenant and platform tests.
  */
+import { isTaggable } from '../../../policy/resource-types.ts';
 import { isSecret, plain, type Inputs, type RecordedResource } from './azure-mocks.ts';
 
 /** The (plain) value at a dotted path, e.g. `siteConfig.minTlsVersion`. */
@@ -37,28 +38,9 @@ export function violations(resources: readonly RecordedResource[], expected: rea
   return found;
 }
 
-/**
- * Resource types Azure cannot tag (sub-resources, RBAC, policy). Every other type must carry
- * Zekt's tags, so a newly added resource type is checked unless it is listed here.
- */
-export const untaggableTypes = new Set([
-  'azure-native:storage:BlobServiceProperties',
-  'azure-native:storage:BlobContainer',
-  'azure-native:storage:Queue',
-  'azure-native:storage:Table',
-  'azure-native:storage:ManagementPolicy',
-  'azure-native:web:WebAppFtpAllowed',
-  'azure-native:web:WebAppScmAllowed',
-  'azure-native:authorization:RoleAssignment',
-  'azure-native:authorization:RoleDefinition',
-  'azure-native:authorization:PolicyDefinition',
-  'azure-native:authorization:PolicyAssignment',
-  'azure-native:monitor:DiagnosticSetting',
-]);
-
 /** Azure resources (not components, not random values) that can carry tags. */
 export function taggable(resources: readonly RecordedResource[]): RecordedResource[] {
-  return resources.filter((r) => r.type.startsWith('azure-native:') && !untaggableTypes.has(r.type));
+  return resources.filter((r) => isTaggable(r.type));
 }
 
 /**
