@@ -13,7 +13,7 @@ import type { Logger } from '../runtime/core/logger.ts';
 import type { Storage } from '../runtime/storage/create-storage.ts';
 import { tenantProgram } from '../tenant-stack/index.ts';
 import { locatePulumiEngine } from './engine/pulumi-engine.ts';
-import { createStackWorkspaces } from './stack-workspace.ts';
+import { createStackWorkspaces, type StackWorkspaces } from './stack-workspace.ts';
 import { createTenantRegistry, type TenantRecord, type TenantRegistry } from './tenant-registry.ts';
 import { createTenantLeases, type LeaseHolder, type TenantLeases } from './tenant-lease.ts';
 import { createJobQueue, provisioningQueueName, tenantsTableName, type JobQueue } from './provisioning-jobs.ts';
@@ -47,6 +47,11 @@ export interface ControlPlaneOptions {
   readonly passphrase?: string;
   /** Overrides the tenant program (tests drive another target's program through the same code). */
   readonly programFor?: (record: TenantRecord) => PulumiFn;
+  /**
+   * Overrides where stacks run: tests drive the Azure program through this same worker and
+   * provisioner under Pulumi's mocks, with no engine and no cloud.
+   */
+  readonly workspaces?: StackWorkspaces;
   readonly holder?: LeaseHolder;
   readonly onTimings?: (timings: ProvisioningTimings) => void;
   /** Waits before retrying a stack locked by a live holder (ms). */
@@ -66,13 +71,13 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const { config, storage, log } = options;
   const settings = config.controlPlane;
   // Fails with PulumiEngineMissingError naming `npm run setup` when the engine is not there.
-  const engineRoot = await locatePulumiEngine(options.env);
+  const engineRoot = options.workspaces ? '' : await locatePulumiEngine(options.env);
   const stateDir = path.resolve(settings.stateDir);
   const local = settings.target === 'local';
   const backendUrl = settings.backendUrl ?? (local ? `file://${path.join(stateDir, 'pulumi')}` : 'azblob://pulumi-state');
   const secretsProvider = settings.secretsProvider ?? (local ? 'passphrase' : undefined);
   if (!secretsProvider) throw new TenantTargetUnavailableError('the azure target needs ZEKT_PULUMI_SECRETS_PROVIDER (azurekeyvault://…)');
-  if (secretsProvider === 'passphrase' && !options.passphrase) throw new TenantTargetUnavailableError('the passphrase secrets provider needs the passphrase from the platform vault');
+  if (secretsProvider === 'passphrase' && !options.passphrase && !options.workspaces) throw new TenantTargetUnavailableError('the passphrase secrets provider needs the passphrase from the platform vault');
   if (local && !options.local && !options.programFor) throw new TenantTargetUnavailableError('the local target needs the local resource manager');
 
   const engineEnv: Record<string, string> = {};
@@ -93,9 +98,20 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const programFor =
     options.programFor ??
     ((record: TenantRecord): PulumiFn => {
-      if (settings.target !== 'local' || !options.local) {
-        throw new TenantTargetUnavailableError(`no tenant program for target ${settings.target} in this build`);
+      if (settings.target === 'azure') {
+        if (!settings.azure) throw new TenantTargetUnavailableError('the azure target needs ZEKT_TENANT_LOCATION and ZEKT_CONTROL_PLANE_PRINCIPAL_ID');
+        return tenantProgram({
+          target: 'azure',
+          tenantId: record.tenantId,
+          creationId: record.creationId,
+          location: settings.azure.location,
+          controlPlanePrincipalId: settings.azure.controlPlanePrincipalId,
+          platformSubnetIds: settings.azure.platformSubnetIds,
+          ...(settings.azure.ingressPrincipalId ? { ingressPrincipalId: settings.azure.ingressPrincipalId } : {}),
+          ...(config.publicUrl ? { platformBaseUrl: config.publicUrl } : {}),
+        });
       }
+      if (!options.local) throw new TenantTargetUnavailableError('the local target needs the local resource manager');
       return tenantProgram({
         target: 'local',
         tenantId: record.tenantId,
@@ -108,15 +124,17 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     });
 
   const stacks: TenantStackDeps = {
-    workspaces: createStackWorkspaces({
-      stateDir,
-      backendUrl,
-      secretsProvider,
-      engineRoot,
-      nodeDir: path.dirname(process.execPath),
-      searchPath: options.env.PATH ?? '',
-      env: engineEnv,
-    }),
+    workspaces:
+      options.workspaces ??
+      createStackWorkspaces({
+        stateDir,
+        backendUrl,
+        secretsProvider,
+        engineRoot,
+        nodeDir: path.dirname(process.execPath),
+        searchPath: options.env.PATH ?? '',
+        env: engineEnv,
+      }),
     programFor,
     configFor: (record) => ({ tenantId: record.tenantId, creationId: record.creationId, target: settings.target }),
     registry,

@@ -140,6 +140,26 @@ export const settings: readonly SettingDefinition[] = [
     description: 'Port of the local resource manager (local target; `7072` by default, kept stable so stack state keeps reaching it).',
     example: '7072',
   },
+  {
+    name: 'ZEKT_TENANT_LOCATION',
+    description: 'Azure target: the region tenant compartments are created in (e.g. `westeurope`).',
+    example: 'westeurope',
+  },
+  {
+    name: 'ZEKT_CONTROL_PLANE_PRINCIPAL_ID',
+    description: "Azure target: object id of the control plane's managed identity (manages the tenants' vault secrets).",
+    example: '00000000-0000-0000-0000-000000000000',
+  },
+  {
+    name: 'ZEKT_INGRESS_PRINCIPAL_ID',
+    description: "Azure target: object id of the shared ingress's managed identity (reads each tenant's forward-signing secret).",
+    example: '00000000-0000-0000-0000-000000000000',
+  },
+  {
+    name: 'ZEKT_PLATFORM_SUBNET_IDS',
+    description: "Azure target: platform subnet ids admitted by every tenant vault's firewall, comma-separated.",
+    example: '/subscriptions/…/subnets/worker',
+  },
   // Tenant runtime: set by the control plane on each tenant's Functions app (local: its process).
   { name: 'ZEKT_TENANT_ID', description: 'The tenant a tenant runtime serves.', example: 'acme' },
   {
@@ -224,6 +244,13 @@ const schema = z
     ZEKT_PROVISIONING_RETRY_SCHEDULE: retrySchedule.default([15, 60, 300]),
     ZEKT_TENANT_LEASE_SECONDS: z.coerce.number().min(1).default(30),
     ZEKT_RESOURCE_MANAGER_PORT: port.default(7072),
+    ZEKT_TENANT_LOCATION: z.string().regex(/^[a-z][a-z0-9]{2,39}$/, 'must be an Azure region name such as westeurope').optional(),
+    ZEKT_CONTROL_PLANE_PRINCIPAL_ID: z.uuid().optional(),
+    ZEKT_INGRESS_PRINCIPAL_ID: z.uuid().optional(),
+    ZEKT_PLATFORM_SUBNET_IDS: z
+      .string()
+      .transform((v) => v.split(',').map((id) => id.trim()).filter(Boolean))
+      .optional(),
     ZEKT_TENANT_ID: z.string().regex(/^[a-z][a-z0-9-]{2,31}$/, 'must be a tenant id').optional(),
     ZEKT_TENANT_VAULT_URL: z.url({ protocol: /^https$/ }).optional(),
     ZEKT_LOCAL_IDENTITY_CLIENT_ID: z.uuid().optional(),
@@ -282,6 +309,15 @@ export interface ControlPlaneConfig {
   readonly retrySchedule: readonly number[];
   readonly leaseSeconds: number;
   readonly resourceManagerPort: number;
+  /** What the Azure target's program needs (tenant-stack/azure/tenant-compartment.ts). */
+  readonly azure?: AzureTargetConfig;
+}
+
+export interface AzureTargetConfig {
+  readonly location: string;
+  readonly controlPlanePrincipalId: string;
+  readonly ingressPrincipalId?: string;
+  readonly platformSubnetIds: readonly string[];
 }
 
 /** What a tenant's own Functions app (local: its process) is told about itself. */
@@ -370,6 +406,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): Z
       retrySchedule: e.ZEKT_PROVISIONING_RETRY_SCHEDULE,
       leaseSeconds: e.ZEKT_TENANT_LEASE_SECONDS,
       resourceManagerPort: e.ZEKT_RESOURCE_MANAGER_PORT,
+      ...(e.ZEKT_TENANT_LOCATION && e.ZEKT_CONTROL_PLANE_PRINCIPAL_ID
+        ? {
+            azure: {
+              location: e.ZEKT_TENANT_LOCATION,
+              controlPlanePrincipalId: e.ZEKT_CONTROL_PLANE_PRINCIPAL_ID,
+              ...(e.ZEKT_INGRESS_PRINCIPAL_ID ? { ingressPrincipalId: e.ZEKT_INGRESS_PRINCIPAL_ID } : {}),
+              platformSubnetIds: e.ZEKT_PLATFORM_SUBNET_IDS ?? [],
+            },
+          }
+        : {}),
     },
     tenantRuntime: {
       ...(e.ZEKT_TENANT_ID ? { tenantId: e.ZEKT_TENANT_ID } : {}),
