@@ -145,10 +145,11 @@ export function createProvisioningWorker(deps: ProvisioningWorkerDeps): Provisio
   }
 
   async function runProvision(job: Extract<ProvisioningJob, { kind: 'provision' }>): Promise<JobOutcome> {
-    const jobTakenAt = now();
     const early = verdict(await deps.registry.get(job.tenantId), job);
     if (early) return early;
     return limit(async () => {
+      // Taken once it has a slot: time waiting for one is queueing, not control-plane overhead.
+      const jobTakenAt = now();
       const leased = await lease(job, 'provision');
       if (typeof leased === 'string') return leased;
       let attempts = 0;
