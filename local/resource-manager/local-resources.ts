@@ -67,6 +67,8 @@ export interface StorageAccountView {
   readonly blobEndpoint: string;
   readonly queueEndpoint: string;
   readonly tableEndpoint: string;
+  /** Whether its Azurite process is alive (a dead one is drift; an update starts it again). */
+  readonly running: boolean;
 }
 
 export interface VaultView {
@@ -166,6 +168,7 @@ export function createLocalResources(options: {
       blobEndpoint: running?.endpoints.blob ?? endpoint(record.ports.blob),
       queueEndpoint: running?.endpoints.queue ?? endpoint(record.ports.queue),
       tableEndpoint: running?.endpoints.table ?? endpoint(record.ports.table),
+      running: Boolean(running && isAlive(running.azurite.pid)),
     };
   }
 

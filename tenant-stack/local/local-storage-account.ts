@@ -24,6 +24,8 @@ interface StorageView {
   readonly blobEndpoint: string;
   readonly queueEndpoint: string;
   readonly tableEndpoint: string;
+  /** False when its Azurite process is gone: drift, repaired by an update. */
+  readonly running: boolean;
 }
 
 type StorageOutputs = StorageInputs & StorageView;
@@ -35,24 +37,26 @@ const provider: pulumi.dynamic.ResourceProvider<StorageInputs, StorageOutputs> =
       layout: inputs.layout,
     });
     if (!view) throw new Error(`storage account ${inputs.accountName} was not created`);
-    return { id: inputs.accountName, outs: { ...inputs, key: view.key, blobEndpoint: view.blobEndpoint, queueEndpoint: view.queueEndpoint, tableEndpoint: view.tableEndpoint } };
+    return { id: inputs.accountName, outs: { ...inputs, key: view.key, blobEndpoint: view.blobEndpoint, queueEndpoint: view.queueEndpoint, tableEndpoint: view.tableEndpoint, running: view.running } };
   },
   async read(id, props) {
     // Without state there is no manager to ask: importing existing local resources is not supported.
     if (!props) throw new Error(`cannot read ${id} without its state`);
     const view = await requestResourceManager<StorageView>(props, 'GET', `/storage-accounts/${id}`);
     if (!view) return {};
-    return { id, props: { ...props, key: view.key, blobEndpoint: view.blobEndpoint, queueEndpoint: view.queueEndpoint, tableEndpoint: view.tableEndpoint } };
+    return { id, props: { ...props, key: view.key, blobEndpoint: view.blobEndpoint, queueEndpoint: view.queueEndpoint, tableEndpoint: view.tableEndpoint, running: view.running } };
   },
   async diff(_id, olds, news) {
     const replaces = changed(olds, news, ['tenantId', 'accountName']);
     const updates = changed(olds, news, ['layout', 'managerUrl', 'managerToken']);
-    return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: true };
+    // An account found stopped on refresh is started again by an update.
+    const stopped = olds.running === false;
+    return { changes: replaces.length + updates.length > 0 || stopped, replaces, deleteBeforeReplace: true };
   },
   async update(id, _olds, news) {
     const view = await requestResourceManager<StorageView>(news, 'PUT', `/storage-accounts/${id}`, { tenantId: news.tenantId, layout: news.layout });
     if (!view) throw new Error(`storage account ${id} was not updated`);
-    return { outs: { ...news, key: view.key, blobEndpoint: view.blobEndpoint, queueEndpoint: view.queueEndpoint, tableEndpoint: view.tableEndpoint } };
+    return { outs: { ...news, key: view.key, blobEndpoint: view.blobEndpoint, queueEndpoint: view.queueEndpoint, tableEndpoint: view.tableEndpoint, running: view.running } };
   },
   async delete(id, props) {
     await requestResourceManager(props, 'DELETE', `/storage-accounts/${id}`);
@@ -78,7 +82,15 @@ export class LocalStorageAccount extends pulumi.dynamic.Resource {
     super(
       provider,
       name,
-      { ...args, managerToken: pulumi.secret(args.managerToken), key: undefined, blobEndpoint: undefined, queueEndpoint: undefined, tableEndpoint: undefined },
+      {
+        ...args,
+        managerToken: pulumi.secret(args.managerToken),
+        key: undefined,
+        blobEndpoint: undefined,
+        queueEndpoint: undefined,
+        tableEndpoint: undefined,
+        running: undefined,
+      },
       { ...opts, additionalSecretOutputs: ['key', 'managerToken'] },
       'zekt-local',
       'StorageAccount',

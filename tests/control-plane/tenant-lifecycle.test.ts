@@ -14,7 +14,7 @@ import { tenantResourceNames } from '../../tenant-stack/resource-names.ts';
 import { tenantOutputKeys, tenantStorageLayout, type TenantStackOutputs } from '../../tenant-stack/tenant-outputs.ts';
 import { platformForwardSecretName, tenantSecretNames } from '../../tenant-stack/tenant-secrets.ts';
 import { startControlPlaneFixture, type ControlPlaneFixture } from './support/control-plane-fixture.ts';
-import { descendants, engineProcesses, isAlive } from './support/processes.ts';
+import { descendants, engineProcesses, isAlive, waitGone } from './support/processes.ts';
 
 function statusOf(err: unknown): number | undefined {
   return (err as { statusCode?: number }).statusCode;
@@ -170,7 +170,7 @@ describe('control plane: tenant lifecycle on the local target (real engine)', fu
     for (const source of providers) expect(source).to.not.match(/managerToken:\s*"|adminToken|passphrase/i);
   });
 
-  it('finds a resource deleted behind Pulumi’s back and repairs it (reconcile)', async () => {
+  it('finds resources deleted or stopped behind Pulumi’s back and repairs them (reconcile)', async () => {
     const record = await ready('initech');
     const names = tenantResourceNames('initech', record.creationId);
     const { identity } = credentials(record);
@@ -182,9 +182,16 @@ describe('control plane: tenant lifecycle on the local target (real engine)', fu
     });
     expect(deleted.status).to.equal(204);
     expect(fx.controlPlane.manager.resources.getVault(names.keyVault)).to.equal(undefined);
+    // And another tenant's Azurite dies behind Pulumi's back.
+    const globex = await ready('globex');
+    const globexAzurite = (await descendants(process.pid)).find((p) => p.command.includes('azurite') && p.command.includes(globex.outputs.storageAccountName));
+    expect(globexAzurite, "globex's Azurite").to.not.equal(undefined);
+    process.kill(globexAzurite?.pid as number, 'SIGKILL');
+    await waitGone([globexAzurite?.pid as number]);
 
-    const { runId } = await enqueueReconcile({ jobs: fx.controlPlane.jobs, runs: fx.controlPlane.runs }, { tenantIds: ['initech', 'umbrella'] });
-    expect(await fx.controlPlane.worker.run({ kind: 'reconcile', runId, tenantIds: ['initech', 'umbrella'] })).to.equal('done');
+    const tenantIds = ['initech', 'umbrella', 'globex'];
+    const { runId } = await enqueueReconcile({ jobs: fx.controlPlane.jobs, runs: fx.controlPlane.runs }, { tenantIds });
+    expect(await fx.controlPlane.worker.run({ kind: 'reconcile', runId, tenantIds })).to.equal('done');
     const run = await fx.controlPlane.runs.get(runId);
     expect(run?.status).to.equal('done');
     const byTenant = Object.fromEntries((run?.report?.tenants ?? []).map((t) => [t.tenantId, t]));
@@ -192,6 +199,12 @@ describe('control plane: tenant lifecycle on the local target (real engine)', fu
     expect(byTenant.initech?.outcome).to.equal('repaired');
     expect(byTenant.initech?.drifted.map((d) => `${d.type}:${d.op}`)).to.include('pulumi-nodejs:dynamic/zekt-local:Vault:delete');
     expect(byTenant.initech?.repaired.map((d) => `${d.type}:${d.op}`)).to.include('pulumi-nodejs:dynamic/zekt-local:Vault:create');
+
+    expect(byTenant.globex?.outcome).to.equal('repaired');
+    expect(byTenant.globex?.drifted.map((d) => `${d.type}:${d.op}`)).to.include('pulumi-nodejs:dynamic/zekt-local:StorageAccount:update');
+    const { accountName, key } = credentials(globex);
+    const tables = new TableClient(globex.outputs.tableEndpoint, 'events', new AzureNamedKeyCredential(accountName, key), { allowInsecureConnection: true });
+    expect(await statusFrom(() => tables.listEntities().next()), "globex's storage answers again").to.equal(200);
 
     const repaired = await ready('initech');
     expect(repaired.lastReconcile?.drifted).to.be.greaterThan(0);
