@@ -245,8 +245,10 @@ export function createProvisioningWorker(deps: ProvisioningWorkerDeps): Provisio
       throw err;
     }
     try {
-      const current = await deps.registry.require(record.tenantId);
+      let current = await deps.registry.require(record.tenantId);
       if (current.status !== 'ready' && current.status !== 'failed') return { ...base, outcome: 'skipped' };
+      // A failed tenant goes through `provisioning` again: reconcile is its repair.
+      if (current.status === 'failed') current = await deps.registry.update(record.tenantId, (r) => ({ ...r, status: 'provisioning', operation: 'reconcile' }));
       const result = await reconcileTenant(deps.stacks, { record: current, lease: leased, onProgress: () => undefined });
       const outputs: TenantStackOutputs = result.outputs;
       await deps.registry.update(record.tenantId, (r) => {
@@ -256,7 +258,7 @@ export function createProvisioningWorker(deps: ProvisioningWorkerDeps): Provisio
           ...rest,
           status: 'ready',
           outputs,
-          ...(r.status === 'failed' ? { readyAt: new Date(now()).toISOString(), completedRequestId: r.requestId } : {}),
+          ...(r.status === 'provisioning' ? { readyAt: new Date(now()).toISOString(), completedRequestId: r.requestId } : {}),
           lastReconcile: { at: new Date(now()).toISOString(), drifted: result.drifted.length, repaired: result.repaired.length },
         };
       });
@@ -265,7 +267,7 @@ export function createProvisioningWorker(deps: ProvisioningWorkerDeps): Provisio
     } catch (err) {
       const error = recordError(err, new Date(now()), redact);
       await deps.registry
-        .update(record.tenantId, (r) => (r.status === 'ready' || r.status === 'failed' ? { ...r, status: 'failed', lastError: error } : r))
+        .update(record.tenantId, (r) => (r.status === 'ready' || r.status === 'provisioning' || r.status === 'failed' ? { ...r, status: 'failed', lastError: error } : r))
         .catch((writeError: unknown) => deps.log.error({ err: writeError, tenantId: record.tenantId }, 'could not record a failed reconcile'));
       deps.log.error({ err, tenantId: record.tenantId }, 'reconcile failed');
       return { ...base, outcome: 'failed', error };

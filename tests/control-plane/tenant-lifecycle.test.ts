@@ -189,7 +189,10 @@ describe('control plane: tenant lifecycle on the local target (real engine)', fu
     process.kill(globexAzurite?.pid as number, 'SIGKILL');
     await waitGone([globexAzurite?.pid as number]);
 
-    const tenantIds = ['initech', 'umbrella', 'globex'];
+    // And a tenant marked failed (say, its last update timed out) is repaired by reconcile too.
+    await fx.controlPlane.registry.update('hooli', (r) => ({ ...r, status: 'failed', lastError: { name: 'StackOperationTimeoutError', message: 'timed out', at: new Date().toISOString() } }));
+
+    const tenantIds = ['initech', 'umbrella', 'globex', 'hooli'];
     const { runId } = await enqueueReconcile({ jobs: fx.controlPlane.jobs, runs: fx.controlPlane.runs }, { tenantIds });
     expect(await fx.controlPlane.worker.run({ kind: 'reconcile', runId, tenantIds })).to.equal('done');
     const run = await fx.controlPlane.runs.get(runId);
@@ -200,6 +203,9 @@ describe('control plane: tenant lifecycle on the local target (real engine)', fu
     expect(byTenant.initech?.drifted.map((d) => `${d.type}:${d.op}`)).to.include('pulumi-nodejs:dynamic/zekt-local:Vault:delete');
     expect(byTenant.initech?.repaired.map((d) => `${d.type}:${d.op}`)).to.include('pulumi-nodejs:dynamic/zekt-local:Vault:create');
 
+    expect(byTenant.hooli?.outcome).to.equal('in-sync');
+    const hooli = await ready('hooli');
+    expect(hooli.lastError).to.equal(undefined);
     expect(byTenant.globex?.outcome).to.equal('repaired');
     expect(byTenant.globex?.drifted.map((d) => `${d.type}:${d.op}`)).to.include('pulumi-nodejs:dynamic/zekt-local:StorageAccount:update');
     const { accountName, key } = credentials(globex);
