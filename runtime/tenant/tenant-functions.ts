@@ -1,20 +1,29 @@
 /**
- * The tenant runtime's function table: the functions each tenant's own Functions app runs
- * (webhook intake from the shared ingress, provider messages, consumer deliveries).
+ * The tenant runtime's function table: the functions each tenant's own Functions app runs —
+ * health, and the intake of deliveries the shared ingress forwards (`POST /api/webhooks`).
  */
 import type { FunctionTable } from '../functions/function-table.ts';
 import type { Storage } from '../storage/create-storage.ts';
 import type { Logger } from '../core/logger.ts';
+import type { ForwardSecrets } from '../ingress/forward-to-tenant.ts';
+import { tenantStorageLayout } from '../../tenant-stack/tenant-outputs.ts';
 import { createHealthHandler } from '../platform/health.ts';
+import { createTenantWebhookHandler } from './receive-forwarded-webhook.ts';
+import { createWorkflowEventStore } from './workflow-event-store.ts';
 
 export interface TenantDeps {
   readonly tenantId: string;
   readonly storage: Storage;
   readonly log: Logger;
   readonly version: string;
+  /** The forward-signing secret(s), from the tenant's own vault. */
+  readonly forwardSecrets?: () => Promise<ForwardSecrets | undefined>;
+  /** Largest forwarded body accepted (GitHub's 25 MB plus the envelope by default). */
+  readonly maxBodyBytes?: number;
 }
 
 export function createTenantFunctions(deps: TenantDeps): FunctionTable {
+  const [events, , deliveries] = tenantStorageLayout.tables;
   return [
     {
       kind: 'http',
@@ -24,5 +33,25 @@ export function createTenantFunctions(deps: TenantDeps): FunctionTable {
       authLevel: 'anonymous',
       handler: createHealthHandler(deps),
     },
+    ...(deps.forwardSecrets
+      ? [
+          {
+            kind: 'http' as const,
+            name: 'webhooks',
+            route: 'webhooks',
+            methods: ['POST' as const],
+            // The Standard Webhooks signature is the authentication: the ingress holds no function key.
+            authLevel: 'anonymous' as const,
+            handler: createTenantWebhookHandler({
+              tenantId: deps.tenantId,
+              secrets: deps.forwardSecrets,
+              events: createWorkflowEventStore(deps.storage.table(events)),
+              seen: deps.storage.table(deliveries),
+              maxBodyBytes: deps.maxBodyBytes ?? 26 * 1024 * 1024,
+              log: deps.log,
+            }),
+          },
+        ]
+      : []),
   ];
 }
