@@ -4,9 +4,11 @@
  * uses), the delivery records. Storage comes from the settings (`ZEKT_STORAGE_CONNECTION_STRING`
  * or `ZEKT_STORAGE_ACCOUNT_NAME` with an identity on Azure), or else from the running local
  * platform (`<state dir>/platform.json`, written by `npm start`). Usage errors exit with 2.
+ * `zekt worker [--drain]` runs the provisioning worker itself (the Azure target's job).
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../../runtime/config.ts';
+import { createLogger } from '../../runtime/core/logger.ts';
 import { createStorage, type Storage } from '../../runtime/storage/create-storage.ts';
 import { platformStorageLayout } from '../../runtime/platform/platform-storage-layout.ts';
 import { createDeliveryStore } from '../../runtime/ingress/delivery-store.ts';
@@ -16,6 +18,8 @@ import { discoverPlatformStorage, PlatformUnavailableError } from '../../local/p
 import { createTenantRegistry } from '../tenant-registry.ts';
 import { createJobQueue, provisioningQueueName, tenantsTableName } from '../provisioning-jobs.ts';
 import { createReconcileRuns } from '../reconcile-runs.ts';
+import { createControlPlane } from '../create-control-plane.ts';
+import { runProvisioningWorker } from '../drain-provisioning-queue.ts';
 import { exitCodes, tenantsCommand } from './tenants-command.ts';
 import { deliveriesCommand } from './deliveries-command.ts';
 
@@ -62,6 +66,20 @@ program.addCommand(
     setExitCode,
   }),
 );
+program
+  .command('worker')
+  .description('run the provisioning worker on the queue (Azure target: the platform job; locally `npm start` runs it)')
+  .option('--drain', 'exit once the queue has no visible job')
+  .action(async (opts: { drain?: boolean }) => {
+    // The worker reads its settings from the environment it was given (the job's app settings).
+    const config = loadConfig(process.env);
+    const log = createLogger({ level: config.logLevel, base: { component: 'provisioning-worker' } });
+    const storage = createStorage(config.storage);
+    const controlPlane = await createControlPlane({ config, storage, log, env: process.env });
+    const stop = new AbortController();
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+    await runProvisioningWorker({ config, storage, controlPlane, log, drain: Boolean(opts.drain), signal: stop.signal });
+  });
 // Usage errors in subcommands surface as CommanderError too.
 const exitOverride = (c: Command) => {
   c.exitOverride();
