@@ -20,6 +20,8 @@ describe('local platform: zekt tenants create|destroy through the provisioning q
   this.timeout(120_000);
   let platform: LocalPlatform;
   let stopped = false;
+  /** Processes this test process already had (the suite's shared Azurite, tsx's esbuild service). */
+  let preexisting: Set<number>;
   let out: string[];
   let exitCode: number;
   const progress: string[] = [];
@@ -44,6 +46,7 @@ describe('local platform: zekt tenants create|destroy through the provisioning q
   };
 
   before(async () => {
+    preexisting = new Set((await descendants(process.pid)).map((p) => p.pid));
     platform = await startLocalPlatform({ env: { ZEKT_PORT: '0', ZEKT_LOG_LEVEL: 'silent' }, inMemory: true });
   });
   after(async () => {
@@ -87,8 +90,7 @@ describe('local platform: zekt tenants create|destroy through the provisioning q
   });
 
   it('stops without leaving a process behind', async () => {
-    // tsx's esbuild service belongs to this test process, not to the platform.
-    const before = (await descendants(process.pid)).filter((p) => !p.command.includes('esbuild --service'));
+    const before = (await descendants(process.pid)).filter((p) => !preexisting.has(p.pid));
     expect(before.map((p) => p.command).join('\n')).to.match(/azurite/);
     stopped = true;
     await platform.stop();
