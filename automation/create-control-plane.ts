@@ -120,6 +120,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
         managerToken: options.local.managerToken,
         platformVaultName: options.local.platformVaultName,
         logLevel: config.logLevel,
+        ...(config.publicUrl ? { platformUrl: config.publicUrl } : {}),
       });
     });
 

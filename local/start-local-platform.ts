@@ -16,7 +16,14 @@ import { createPlatformFunctions } from '../runtime/platform/platform-functions.
 import { startAzurite } from './azurite/start-azurite.ts';
 import { seedDefaultWorld } from './github-double/seed-default-world.ts';
 import { startGitHubDouble, type GitHubDouble } from './github-double/start-github-double.ts';
-import { startLocalControlPlane, type LocalControlPlane } from './start-local-control-plane.ts';
+import { localVaultClientOptions, startLocalControlPlane, type LocalControlPlane } from './start-local-control-plane.ts';
+import net from 'node:net';
+import { createKeyVaultSecretStore } from '../runtime/core/secret-store.ts';
+import { createLocalIdentityCredential, verifyLocalIdentityToken } from '../runtime/core/local-identity.ts';
+import { createPlatformParts } from '../runtime/platform/create-platform-parts.ts';
+import { platformStorageResources } from '../runtime/platform/platform-storage-layout.ts';
+import { tenantResourceNames } from '../tenant-stack/resource-names.ts';
+import { seedPlatformVault } from './seed-platform-vault.ts';
 
 export interface LocalPlatformOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -36,6 +43,8 @@ export interface LocalPlatform {
   readonly githubDouble?: GitHubDouble;
   /** The control plane and its resource manager; absent when tenants target Azure. */
   readonly controlPlane?: LocalControlPlane;
+  /** The ingress and identity, as wired (tests reach their stores through it). */
+  readonly parts?: ReturnType<typeof createPlatformParts>;
   stop(): Promise<void>;
 }
 
@@ -63,10 +72,26 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       stops.push(() => double.close());
       seedDefaultWorld(double);
     }
-    const withGitHub = githubDouble
-      ? { ...env, GITHUB_API_URL: githubDouble.apiUrl, GITHUB_WEB_URL: githubDouble.webUrl, GITHUB_OIDC_ISSUER: githubDouble.oidcIssuer }
-      : env;
+    // The platform's address is fixed before anything needs it (OAuth callback, the tenants' broker URL).
+    const port = preliminary.port === 0 ? await freePort(preliminary.host) : preliminary.port;
+    const publicUrl = preliminary.publicUrl ?? `http://${preliminary.host}:${port}`;
+    const withGitHub = {
+      ...(githubDouble
+        ? {
+            ...env,
+            GITHUB_API_URL: githubDouble.apiUrl,
+            GITHUB_WEB_URL: githubDouble.webUrl,
+            GITHUB_OIDC_ISSUER: githubDouble.oidcIssuer,
+            GITHUB_APP_ID: options.env.GITHUB_APP_ID ?? String(githubDouble.app.id),
+            GITHUB_APP_CLIENT_ID: options.env.GITHUB_APP_CLIENT_ID ?? githubDouble.app.clientId,
+          }
+        : env),
+      ZEKT_PORT: String(port),
+      ZEKT_PUBLIC_URL: publicUrl,
+    };
     const storage = createStorage(preliminary.storage);
+    // On Azure the platform's Pulumi program creates these; locally the platform does, idempotently.
+    await storage.ensure(platformStorageResources);
     let controlPlane: LocalControlPlane | undefined;
     if (preliminary.controlPlane.target === 'local') {
       // An in-memory platform (tests) gets throwaway control-plane state and a free manager port.
@@ -86,17 +111,52 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const config = loadConfig(
       controlPlane && !options.env.ZEKT_PLATFORM_VAULT_URL ? { ...withGitHub, ZEKT_PLATFORM_VAULT_URL: controlPlane.manager.platform.vaultUrl } : withGitHub,
     );
+    let parts: ReturnType<typeof createPlatformParts> | undefined;
+    if (controlPlane) {
+      const manager = controlPlane.manager;
+      await seedPlatformVault(controlPlane.platformVault, githubDouble?.app);
+      const registryForBroker = controlPlane.registry;
+      parts = createPlatformParts({
+        config,
+        storage,
+        secrets: createKeyVaultSecretStore({
+          vaultUrl: config.platformVaultUrl ?? manager.platform.vaultUrl,
+          credential: createLocalIdentityCredential(manager.platform.identity),
+          clientOptions: localVaultClientOptions(manager.caCert),
+        }),
+        // A tenant runtime's local identity token: its tenant (from the registry) names the identity
+        // whose secret checks the signature — the same checks an Entra token gets on Azure.
+        verifyCallerToken: async (token) => {
+          const claimedClientId = claimedLocalClientId(token);
+          if (!claimedClientId) return undefined;
+          const owner = (await registryForBroker.list()).find((t) => t.outputs?.identityClientId === claimedClientId);
+          if (!owner) return undefined;
+          const identity = manager.resources.getIdentity(tenantResourceNames(owner.tenantId, owner.creationId).identity);
+          return verifyLocalIdentityToken(token, (cid) => (cid === identity?.clientId ? identity.clientSecret : undefined), {
+            audience: config.identity.brokerAudience,
+          });
+        },
+        publicUrl,
+        log,
+      });
+    }
     const host = await createLocalHost({
-      table: createPlatformFunctions({ config, storage, log, version: zektVersion, ...(controlPlane ? { provisioning: controlPlane.worker.handle } : {}) }),
+      table: createPlatformFunctions({
+        config,
+        storage,
+        log,
+        version: zektVersion,
+        ...(controlPlane ? { provisioning: controlPlane.worker.handle } : {}),
+        ...(parts ? { parts } : {}),
+      }),
       storage,
       log,
       host: config.host,
-      port: config.port,
+      port,
     });
     stops.push(() => host.close());
     if (githubDouble) {
       // GitHub delivers the App's webhooks to the platform and sends signed-in users back to it.
-      const publicUrl = config.publicUrl ?? host.url;
       githubDouble.setWebhookUrl(`${publicUrl}/api/github/webhooks`);
       githubDouble.setCallbackUrls([`${publicUrl}/api/auth/callback`]);
     }
@@ -109,10 +169,34 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       },
       ...(githubDouble ? { githubDouble } : {}),
       ...(controlPlane ? { controlPlane } : {}),
+      ...(parts ? { parts } : {}),
       stop,
     };
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+async function freePort(host: string): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The client id a local identity token claims (unverified: only to find whose secret checks it). */
+function claimedLocalClientId(token: string): string | undefined {
+  const payload = token.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { cid?: unknown };
+    return typeof claims.cid === 'string' ? claims.cid : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -176,7 +176,12 @@ export const settings: readonly SettingDefinition[] = [
     name: 'ZEKT_LOCAL_IDENTITY_SECRET',
     description: "Local target only: the local identity's secret, used to sign its short-lived vault tokens.",
     secret: true,
+  },  {
+    name: 'ZEKT_BROKER_URL',
+    description: 'Tenant runtime: base URL of the platform whose token broker (`POST /api/tokens`) mints its GitHub tokens.',
+    example: 'https://zekt.example.com',
   },
+
   // Identity: sign-in, sessions, the token broker.
   { name: 'GITHUB_APP_ID', description: 'The Zekt GitHub App\'s id (App JWTs for the token broker and the redelivery check).', example: '123456' },
   {
@@ -255,6 +260,7 @@ const schema = z
     ZEKT_TENANT_VAULT_URL: z.url({ protocol: /^https$/ }).optional(),
     ZEKT_LOCAL_IDENTITY_CLIENT_ID: z.uuid().optional(),
     ZEKT_LOCAL_IDENTITY_SECRET: z.string().min(32).optional(),
+    ZEKT_BROKER_URL: url.optional(),
   })
   .refine((env) => env.ZEKT_STORAGE_CONNECTION_STRING ?? env.ZEKT_STORAGE_ACCOUNT_NAME, {
     message: 'set ZEKT_STORAGE_CONNECTION_STRING (Azurite) or ZEKT_STORAGE_ACCOUNT_NAME (Azure)',
@@ -326,6 +332,8 @@ export interface TenantRuntimeConfig {
   readonly vaultUrl?: string;
   /** Local target only: the identity the local vault accepts. */
   readonly localIdentity?: { readonly clientId: string; readonly secret: string };
+  /** The platform whose token broker this tenant runtime asks for GitHub tokens. */
+  readonly brokerUrl?: string;
 }
 
 export interface IngressConfig {
@@ -420,6 +428,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): Z
     tenantRuntime: {
       ...(e.ZEKT_TENANT_ID ? { tenantId: e.ZEKT_TENANT_ID } : {}),
       ...(e.ZEKT_TENANT_VAULT_URL ? { vaultUrl: e.ZEKT_TENANT_VAULT_URL.replace(/\/$/, '') } : {}),
+      ...(e.ZEKT_BROKER_URL ? { brokerUrl: e.ZEKT_BROKER_URL.replace(/\/$/, '') } : {}),
       ...(e.ZEKT_LOCAL_IDENTITY_CLIENT_ID && e.ZEKT_LOCAL_IDENTITY_SECRET
         ? { localIdentity: { clientId: e.ZEKT_LOCAL_IDENTITY_CLIENT_ID, secret: e.ZEKT_LOCAL_IDENTITY_SECRET } }
         : {}),

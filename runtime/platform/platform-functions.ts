@@ -2,7 +2,7 @@
  * The platform's function table: every function of the shared platform app, declared once.
  * Served by the Azure Functions host (`runtime/azure/platform-app.ts`) and the local host.
  */
-import type { FunctionTable, QueueHandler } from '../functions/function-table.ts';
+import type { FunctionDefinition, FunctionTable, QueueHandler } from '../functions/function-table.ts';
 import type { Storage } from '../storage/create-storage.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ZektConfig } from '../config.ts';
@@ -18,6 +18,8 @@ export interface PlatformDeps {
    * hosts it; injected so the runtime does not import the Automation API.
    */
   readonly provisioning?: QueueHandler;
+  /** The ingress and identity functions (create-platform-parts.ts), where configured. */
+  readonly parts?: { readonly functions: readonly FunctionDefinition[] };
 }
 
 export function createPlatformFunctions(deps: PlatformDeps): FunctionTable {
@@ -33,5 +35,6 @@ export function createPlatformFunctions(deps: PlatformDeps): FunctionTable {
     ...(deps.provisioning
       ? [{ kind: 'queue' as const, name: 'provisioning', queueName: 'provisioning', handler: deps.provisioning }]
       : []),
+    ...(deps.parts?.functions ?? []),
   ];
 }

@@ -10,14 +10,44 @@ import { zektVersion } from '../core/version.ts';
 import { createStorage } from '../storage/create-storage.ts';
 import { createLocalHost } from '../local-host/create-local-host.ts';
 import { createTenantFunctions } from './tenant-functions.ts';
+import { createKeyVaultSecretStore } from '../core/secret-store.ts';
+import { createLocalIdentityCredential } from '../core/local-identity.ts';
+import { ManagedIdentityCredential } from '@azure/identity';
+import { tenantSecretNames } from '../../tenant-stack/tenant-secrets.ts';
 
 const config = loadConfig(process.env);
 const tenantId = config.tenantRuntime.tenantId;
 if (!tenantId) throw new Error('ZEKT_TENANT_ID is not set: a tenant runtime must know its tenant');
 const log = createLogger({ level: config.logLevel, base: { tenantId } });
 const storage = createStorage(config.storage);
+const runtime = config.tenantRuntime;
+// The tenant's own vault holds its forward-signing secret; its own identity reads it (locally the
+// resource manager's identity, whose vault certificate NODE_EXTRA_CA_CERTS trusts).
+const vault = runtime.vaultUrl
+  ? createKeyVaultSecretStore({
+      vaultUrl: runtime.vaultUrl,
+      credential: runtime.localIdentity
+        ? createLocalIdentityCredential(runtime.localIdentity)
+        : new ManagedIdentityCredential(config.storage.kind === 'identity' && config.storage.managedIdentityClientId ? { clientId: config.storage.managedIdentityClientId } : {}),
+      // A local vault's host is not a vault.azure.net subdomain.
+      ...(runtime.localIdentity ? { clientOptions: { disableChallengeResourceVerification: true } } : {}),
+    })
+  : undefined;
 const host = await createLocalHost({
-  table: createTenantFunctions({ tenantId, storage, log, version: zektVersion }),
+  table: createTenantFunctions({
+    tenantId,
+    storage,
+    log,
+    version: zektVersion,
+    ...(vault
+      ? {
+          forwardSecrets: async () => {
+            const current = await vault.get(tenantSecretNames.forwardSigningSecret);
+            return current ? { current } : undefined;
+          },
+        }
+      : {}),
+  }),
   storage,
   log,
   host: config.host,

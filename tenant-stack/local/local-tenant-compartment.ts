@@ -27,6 +27,8 @@ export interface LocalTenantCompartmentArgs {
   readonly platformVaultName: string;
   /** Log level of the tenant runtime. */
   readonly logLevel?: string;
+  /** The platform's base URL: the tenant runtime's token broker. */
+  readonly platformUrl?: string;
 }
 
 type OutputsOf<T> = { readonly [K in keyof T]: pulumi.Output<T[K]> };
@@ -87,6 +89,7 @@ export class LocalTenantCompartment extends pulumi.ComponentResource {
           ZEKT_TENANT_VAULT_URL: vault.vaultUri,
           ZEKT_LOCAL_IDENTITY_CLIENT_ID: identity.clientId,
           ZEKT_LOCAL_IDENTITY_SECRET: identity.clientSecret,
+          ...(args.platformUrl ? { ZEKT_BROKER_URL: args.platformUrl } : {}),
         },
         ...manager,
       },

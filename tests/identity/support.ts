@@ -34,7 +34,7 @@ export const seenLogLines: string[] = [];
 
 export class Browser {
   readonly cookies = new Map<string, string>();
-  constructor(private readonly harness: IdentityHarness) {}
+  constructor(private readonly harness: { readonly platformUrl: string }) {}
 
   async fetch(url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);

@@ -1,0 +1,86 @@
+/**
+ * The platform's parts beyond health — the ingress and identity — wired onto one storage account,
+ * one vault and the control plane's tenant registry. Both hosts use it: the Azure Functions entry
+ * (`runtime/azure/platform-app.ts`) and the local platform (`local/start-local-platform.ts`);
+ * only the secret store and the broker's token verifier differ between them.
+ */
+import type { ZektConfig } from '../config.ts';
+import type { Logger } from '../core/logger.ts';
+import { platformSecretNames, type SecretStore } from '../core/secret-store.ts';
+import type { Storage } from '../storage/create-storage.ts';
+import { createAppRequest, type AppRequest } from '../github/create-app-request.ts';
+import { createIngress } from '../ingress/create-ingress.ts';
+import { createIdentity } from '../identity/create-identity.ts';
+import { createTenantAccountsStore } from '../identity/tenant-accounts-store.ts';
+import type { VerifyCallerToken } from '../identity/caller-authenticator.ts';
+import { createTenantRegistry, type TenantRecord } from '../../automation/tenant-registry.ts';
+import { createJobQueue, provisioningQueueName, tenantsTableName } from '../../automation/provisioning-jobs.ts';
+import { platformStorageLayout } from './platform-storage-layout.ts';
+
+export interface PlatformPartsDeps {
+  readonly config: ZektConfig;
+  readonly storage: Storage;
+  readonly secrets: SecretStore;
+  /** Verifies a tenant runtime's identity token for the broker's audience. */
+  readonly verifyCallerToken: VerifyCallerToken;
+  /** The platform's public base URL (OAuth callback, cookies, CSRF origin). */
+  readonly publicUrl: string;
+  readonly log: Logger;
+}
+
+/** Tenants whose compartment still answers: their webhook URL is where forwards go. */
+const reachable = new Set<TenantRecord['status']>(['ready', 'provisioning']);
+
+export function createPlatformParts(deps: PlatformPartsDeps) {
+  const registry = createTenantRegistry({ table: deps.storage.table(tenantsTableName) });
+  const jobs = createJobQueue(deps.storage.queue(provisioningQueueName));
+
+  let appRequest: Promise<AppRequest | undefined> | undefined;
+  const getAppRequest = () =>
+    (appRequest ??= (async () => {
+      const appId = deps.config.identity.appId;
+      const privateKey = await deps.secrets.get(platformSecretNames.appPrivateKey);
+      if (!appId || !privateKey) return undefined;
+      return createAppRequest({ appId, privateKey, apiUrl: deps.config.github.apiUrl }).request;
+    })().catch((err: unknown) => {
+      appRequest = undefined;
+      throw err;
+    }));
+
+  const ingress = createIngress({
+    storage: deps.storage,
+    secrets: deps.secrets,
+    tenantWebhookUrl: async (tenantId) => {
+      const record = await registry.get(tenantId);
+      return record && reachable.has(record.status) ? record.outputs?.webhookUrl : undefined;
+    },
+    appRequest: getAppRequest,
+    config: deps.config.ingress,
+    log: deps.log,
+  });
+
+  const identity = createIdentity({
+    storage: deps.storage,
+    secrets: deps.secrets,
+    config: deps.config.identity,
+    github: { apiUrl: deps.config.github.apiUrl, webUrl: deps.config.github.webUrl },
+    publicUrl: deps.publicUrl,
+    tenants: createTenantAccountsStore(deps.storage.table(platformStorageLayout.tables.accounts), { registry, jobs }),
+    installations: ingress.installations,
+    releaseParked: ingress.releaseParked,
+    verifyCallerToken: deps.verifyCallerToken,
+    // The caller's identity (client id locally, principal id on Azure) must be a tenant's own.
+    tenantForIdentity: async (identityId) => {
+      const tenants = await registry.list();
+      const owner = tenants.find(
+        (t) => reachable.has(t.status) && (t.outputs?.identityClientId === identityId || t.outputs?.identityPrincipalId === identityId),
+      );
+      return owner?.tenantId;
+    },
+    log: deps.log,
+  });
+
+  return { registry, jobs, ingress, identity, functions: [...ingress.functions, ...identity.functions] };
+}
+
+export type PlatformParts = ReturnType<typeof createPlatformParts>;
