@@ -29,6 +29,15 @@ const parts = createPlatformParts({
   secrets: createKeyVaultSecretStore({ vaultUrl: config.platformVaultUrl, credential }),
   verifyCallerToken: entraTokenVerifier({ entraTenantId: config.identity.entraTenantId, audience: config.identity.brokerAudience }),
   publicUrl: config.publicUrl,
+  // The tenant program grants the ingress identity read on the tenant vault's forward secret only.
+  readTenantVaultSecret: (() => {
+    const stores = new Map<string, ReturnType<typeof createKeyVaultSecretStore>>();
+    return (vaultUri: string, name: string) => {
+      let store = stores.get(vaultUri);
+      if (!store) stores.set(vaultUri, (store = createKeyVaultSecretStore({ vaultUrl: vaultUri, credential })));
+      return store.get(name);
+    };
+  })(),
   log,
 });
 registerFunctions(createPlatformFunctions({ config, log, storage, version: zektVersion, parts }));

@@ -30,6 +30,12 @@ export interface IngressDeps {
   /** The App-authenticated GitHub client, when the App is configured (the redelivery timer needs it). */
   readonly appRequest?: () => Promise<AppRequest | undefined>;
   readonly config: IngressConfig;
+  /**
+   * Where a tenant's forward-signing secret is read when the platform vault has none under
+   * `tenant-<id>-forward-secret` (on Azure: the tenant's own vault, which grants the ingress
+   * identity that one secret).
+   */
+  readonly forwardSecretFallback?: (tenantId: string) => Promise<string | undefined>;
   readonly log: Logger;
   readonly now?: () => Date;
   readonly fetch?: typeof fetch;
@@ -54,7 +60,8 @@ export function createIngress(deps: IngressDeps) {
         deps.secrets.get(platformSecretNames.tenantForwardSecret(tenantId)),
         deps.secrets.get(platformSecretNames.tenantForwardSecretPrevious(tenantId)),
       ]);
-      return current ? { current, ...(previous ? { previous } : {}) } : undefined;
+      const secret = current ?? (await deps.forwardSecretFallback?.(tenantId));
+      return secret ? { current: secret, ...(previous ? { previous } : {}) } : undefined;
     },
     queue,
     retrySchedule: deps.config.forwardRetrySchedule,

@@ -16,6 +16,7 @@ import type { VerifyCallerToken } from '../identity/caller-authenticator.ts';
 import { createTenantRegistry, type TenantRecord } from '../../automation/tenant-registry.ts';
 import { createJobQueue, provisioningQueueName, tenantsTableName } from '../../automation/provisioning-jobs.ts';
 import { platformStorageLayout } from './platform-storage-layout.ts';
+import { tenantSecretNames } from '../../tenant-stack/tenant-secrets.ts';
 
 export interface PlatformPartsDeps {
   readonly config: ZektConfig;
@@ -25,6 +26,8 @@ export interface PlatformPartsDeps {
   readonly verifyCallerToken: VerifyCallerToken;
   /** The platform's public base URL (OAuth callback, cookies, CSRF origin). */
   readonly publicUrl: string;
+  /** Reads a secret from a tenant's own vault (Azure: the ingress identity may read its forward secret). */
+  readonly readTenantVaultSecret?: (vaultUri: string, name: string) => Promise<string | undefined>;
   readonly log: Logger;
 }
 
@@ -56,6 +59,14 @@ export function createPlatformParts(deps: PlatformPartsDeps) {
     },
     appRequest: getAppRequest,
     config: deps.config.ingress,
+    ...(deps.readTenantVaultSecret
+      ? {
+          forwardSecretFallback: async (tenantId: string) => {
+            const vaultUri = (await registry.get(tenantId))?.outputs?.vaultUri;
+            return vaultUri ? deps.readTenantVaultSecret?.(vaultUri, tenantSecretNames.forwardSigningSecret) : undefined;
+          },
+        }
+      : {}),
     log: deps.log,
   });
 

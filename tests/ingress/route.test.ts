@@ -166,4 +166,18 @@ describe('ingress: route to tenants', () => {
     await h.ingress.deliveries.get(id).catch(() => (gone = true));
     expect(gone).to.equal(true);
   });
+
+  it("reads the forward secret from the tenant's own vault when the platform vault has none (Azure)", async () => {
+    await h.close();
+    const tenantVault = new Map<string, string>();
+    h = await startIngressHarness({ forwardRetrySchedule: [1, 1] }, { forwardSecretFallback: async (tenantId) => tenantVault.get(tenantId) });
+    const tenant = await h.addTenant('acme');
+    tenantVault.set('acme', h.secrets.get('tenant-acme-forward-secret') as string);
+    h.secrets.delete('tenant-acme-forward-secret');
+    await h.ingress.installations.bind(4242, 'acme', {}, new Date());
+    const id = randomUUID();
+    await h.send('workflow_run', workflowRunPayload(), { deliveryId: id });
+    await statusOf(h, id, 'delivered');
+    expect(tenant.received).to.deep.equal([{ id, status: 200 }]);
+  });
 });

@@ -61,6 +61,7 @@ export interface HarnessOptions {
   readonly fetch?: typeof fetch;
   /** Run the router's queue function (on by default); off keeps announcements in the queue for inspection. */
   readonly router?: boolean;
+  readonly forwardSecretFallback?: (tenantId: string) => Promise<string | undefined>;
 }
 
 export async function startIngressHarness(config: Partial<IngressConfig> = {}, extra: HarnessOptions = {}): Promise<IngressHarness> {
@@ -78,6 +79,7 @@ export async function startIngressHarness(config: Partial<IngressConfig> = {}, e
     config: { ...defaultIngressConfig, ...config },
     log,
     ...(extra.fetch ? { fetch: extra.fetch } : {}),
+    ...(extra.forwardSecretFallback ? { forwardSecretFallback: extra.forwardSecretFallback } : {}),
   });
   const host = await createLocalHost({
     table: extra.router === false ? ingress.functions.filter((f) => f.kind !== 'queue') : ingress.functions,
