@@ -48,8 +48,10 @@ export interface DeliveryRecord {
   readonly nextAttemptAt?: string;
   /** A router holds the row until then (one forward at a time). */
   readonly leaseUntil?: string;
-  /** Raw body bytes when kept inline. */
+  /** Body bytes when kept inline (raw-deflated when `bodyEncoding` says so). */
   readonly body?: Uint8Array;
+  /** `deflate-raw`: the inline body is compressed (GitHub's JSON shrinks about 6×). */
+  readonly bodyEncoding?: 'deflate-raw';
   /** Blob name when the body was too large to keep inline. */
   readonly bodyBlob?: string;
   readonly bodyBytes: number;
@@ -91,6 +93,7 @@ export type DeliveryEntity = {
   nextAttemptAt?: string;
   leaseUntil?: string;
   body?: Uint8Array;
+  bodyEncoding?: string;
   bodyBlob?: string;
   bodyBytes: number;
   etag?: string;
@@ -116,6 +119,7 @@ export function toEntity(record: DeliveryRecord): DeliveryEntity {
   if (record.nextAttemptAt !== undefined) entity.nextAttemptAt = record.nextAttemptAt;
   if (record.leaseUntil !== undefined) entity.leaseUntil = record.leaseUntil;
   if (record.body !== undefined) entity.body = record.body;
+  if (record.bodyEncoding !== undefined) entity.bodyEncoding = record.bodyEncoding;
   if (record.bodyBlob !== undefined) entity.bodyBlob = record.bodyBlob;
   return entity;
 }
@@ -138,6 +142,7 @@ export function fromEntity(entity: DeliveryEntity): DeliveryRecord {
     ...(entity.nextAttemptAt ? { nextAttemptAt: entity.nextAttemptAt } : {}),
     ...(entity.leaseUntil ? { leaseUntil: entity.leaseUntil } : {}),
     ...(entity.body ? { body: entity.body } : {}),
+    ...(entity.bodyEncoding === 'deflate-raw' ? { bodyEncoding: 'deflate-raw' as const } : {}),
     ...(entity.bodyBlob ? { bodyBlob: entity.bodyBlob } : {}),
     bodyBytes: Number(entity.bodyBytes),
     ...(entity.etag ? { etag: entity.etag } : {}),

@@ -4,6 +4,7 @@
  */
 import { odata, type TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
+import { inflateRawSync } from 'node:zlib';
 import { fromEntity, toEntity, type DeliveryEntity, type DeliveryRecord, type DeliveryStatus } from './delivery-record.ts';
 
 export class DeliveryNotFoundError extends Error {
@@ -83,11 +84,12 @@ export function createDeliveryStore(table: TableClient, payloads: ContainerClien
       return out.sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
     },
     async body(record) {
-      if (record.body) return Buffer.from(record.body);
+      const inline = (r: DeliveryRecord) => (r.bodyEncoding === 'deflate-raw' ? inflateRawSync(r.body as Uint8Array) : Buffer.from(r.body as Uint8Array));
+      if (record.body) return inline(record);
       if (record.bodyBlob) return payloads.getBlobClient(record.bodyBlob).downloadToBuffer();
       // Query results leave the body out; read the row itself.
       const full = await this.get(record.deliveryId);
-      if (full.body) return Buffer.from(full.body);
+      if (full.body) return inline(full);
       if (full.bodyBlob) return payloads.getBlobClient(full.bodyBlob).downloadToBuffer();
       throw new DeliveryNotFoundError(`delivery ${record.deliveryId} has no stored body`);
     },

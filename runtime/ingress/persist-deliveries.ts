@@ -1,6 +1,6 @@
 /**
  * Persist first, with group commit. Concurrent deliveries of one partition are written as one
- * table transaction (their envelopes, raw bodies inline when small) and announced to the router
+ * table transaction (their envelopes, bodies deflated and inline when small) and announced to the router
  * by one queue message; each request is answered when its batch has committed and been announced.
  * A 202 therefore always means "durably stored" — the ack waits for the write, never the reverse.
  *
@@ -13,6 +13,7 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { QueueClient } from '@azure/storage-queue';
 import type { ContainerClient } from '@azure/storage-blob';
+import { deflateRawSync } from 'node:zlib';
 import type { Logger } from '../core/logger.ts';
 import { sendJson } from '../storage/queue-message.ts';
 import { toEntity, type DeliveryEntity, type DeliveryRecord } from './delivery-record.ts';
@@ -33,6 +34,8 @@ export interface DeliveryCommitter {
 interface Pending {
   readonly record: DeliveryRecord;
   readonly rawBody: Buffer;
+  /** The body deflated (level 1: ~35 µs for 17 KB), kept inline when it fits. */
+  readonly packed: Buffer;
   readonly resolve: (outcome: PersistOutcome) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -89,7 +92,7 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
   }
 
   function inlineSize(item: Pending): number {
-    return item.rawBody.length <= options.inlineBodyBytes ? item.rawBody.length : 0;
+    return item.packed.length <= options.inlineBodyBytes ? item.packed.length : 0;
   }
 
   async function commitBatch(partition: string, batch: Pending[]): Promise<void> {
@@ -137,7 +140,7 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
   }
 
   async function entityFor(item: Pending): Promise<DeliveryEntity> {
-    if (item.rawBody.length <= options.inlineBodyBytes) return toEntity({ ...item.record, body: item.rawBody });
+    if (item.packed.length <= options.inlineBodyBytes) return toEntity({ ...item.record, body: item.packed, bodyEncoding: 'deflate-raw' });
     const blobName = `${item.record.deliveryId}.json`;
     // Written before the row, so a row never points at a missing blob.
     await options.payloads.uploadBlockBlob(blobName, item.rawBody, item.rawBody.length, {
@@ -188,7 +191,8 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
     persist(record, rawBody) {
       return new Promise<PersistOutcome>((resolve, reject) => {
         const list = pending.get(record.partition);
-        const item = { record, rawBody, resolve, reject };
+        // Fewer bytes to the table, its parser and the socket: the storage side of the cost.
+        const item = { record, rawBody, packed: deflateRawSync(rawBody, { level: 1 }), resolve, reject };
         if (list) list.push(item);
         else pending.set(record.partition, [item]);
         schedule(record.partition);

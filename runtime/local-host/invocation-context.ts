@@ -25,7 +25,9 @@ export function createInvocationContext(
   triggerMetadata: Record<string, unknown> = {},
 ): InvocationContext {
   const invocationId = randomUUID();
-  const child = log.child({ functionName, invocationId });
+  // Made on the first log call: most invocations on the hot path never log through the context.
+  let childLogger: Logger | undefined;
+  const child = () => (childLogger ??= log.child({ functionName, invocationId }));
   return new Context({
     invocationId,
     functionName,
@@ -33,9 +35,11 @@ export function createInvocationContext(
     logHandler: (level, ...args) => {
       const [first, ...rest] = args;
       const method = levels[level];
-      if (first instanceof Error) child[method]({ err: first }, rest.map(String).join(' ') || first.message);
-      else if (first && typeof first === 'object') child[method](first as object, rest.map(String).join(' '));
-      else child[method](args.map(String).join(' '));
+      const target = child();
+      if (first instanceof Error) target[method]({ err: first }, rest.map(String).join(' ') || first.message);
+      else if (first && typeof first === 'object') target[method](first as object, rest.map(String).join(' '));
+      else if (rest.some((r) => r instanceof Error)) target[method]({ err: rest.find((r) => r instanceof Error) }, String(first));
+      else target[method](args.map(String).join(' '));
     },
   });
 }

@@ -97,23 +97,24 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer | 'too-large'
 }
 
 async function send(res: http.ServerResponse, init: HttpResponseInit): Promise<void> {
-  const headers = new Headers(init.headers as ConstructorParameters<typeof Headers>[0]);
+  const out: Record<string, string | string[]> = {};
+  // Plain objects (what handlers return) are copied as they are; a Headers instance is walked.
+  const given = init.headers;
+  if (given instanceof Headers) given.forEach((value, name) => void (out[name] = value));
+  else if (Array.isArray(given)) for (const [name, value] of given as [string, string][]) out[name.toLowerCase()] = value;
+  else if (given) for (const [name, value] of Object.entries(given)) out[name.toLowerCase()] = String(value);
   let body: Buffer | undefined;
   if (init.jsonBody !== undefined) {
     body = Buffer.from(JSON.stringify(init.jsonBody));
-    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    out['content-type'] ??= 'application/json';
   } else if (typeof init.body === 'string') {
     body = Buffer.from(init.body);
-    if (!headers.has('content-type')) headers.set('content-type', 'text/plain; charset=utf-8');
+    out['content-type'] ??= 'text/plain; charset=utf-8';
   } else if (init.body instanceof Uint8Array) {
     body = Buffer.from(init.body);
   } else if (init.body !== undefined && init.body !== null) {
     body = Buffer.from(await new Response(init.body as ConstructorParameters<typeof Response>[0]).arrayBuffer());
   }
-  const out: Record<string, string | string[]> = {};
-  headers.forEach((value, name) => {
-    out[name] = value;
-  });
   const cookies = (init.cookies ?? []).map(serializeCookie);
   if (cookies.length) out['set-cookie'] = cookies;
   res.writeHead(init.status ?? 200, out);
