@@ -65,6 +65,9 @@ describe('ingress: receive', () => {
     expect(Date.parse(record.receivedAt)).to.be.closeTo(Date.now(), 10_000);
     expect(JSON.parse((await h.ingress.deliveries.body(record)).toString())).to.deep.equal(payload);
     expect(record.bodyBlob).to.equal(undefined);
+    // Stored deflated: far smaller than the delivery itself.
+    expect(record.bodyEncoding).to.equal('deflate-raw');
+    expect(record.body?.length).to.be.below(record.bodyBytes / 3);
   });
 
   it('records an event Zekt does not use as ignored (202) and never routes it', async () => {
@@ -135,7 +138,8 @@ describe('ingress: receive', () => {
 
 describe('ingress: large bodies and partial failures', () => {
   it('keeps a body beyond the inline limit in a blob, and serves it back', async () => {
-    const h = await startIngressHarness({ inlineBodyBytes: 8 * 1024 });
+    // Bodies are deflated first (a 17 KB run is about 3 KB): a 1 KiB limit sends it to a blob.
+    const h = await startIngressHarness({ inlineBodyBytes: 1024 });
     try {
       const id = randomUUID();
       const payload = workflowRunPayload();
