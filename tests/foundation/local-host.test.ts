@@ -35,7 +35,8 @@ describe('local host', () => {
           route: 'fails',
           methods: ['GET'],
           authLevel: 'anonymous',
-          handler: () => Promise.reject(new Error('boom with ghp_abcdefghijklmnopqrstuvwxyz0123456789')),
+          // A token-shaped string, made here rather than committed.
+          handler: () => Promise.reject(new Error(`boom with ghp_${'x'.repeat(36)}`)),
         },
       ];
       host = await createLocalHost({ table, log: memoryLogger().log });

@@ -4,6 +4,7 @@
  * constrained delegation, secrets only as Pulumi secrets, tags, names and outputs.
  */
 import { readFile } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
 import { expect } from 'chai';
 import { installAzureMocks, isSecret, mockSubscriptionId, valueOf, type AzureMocks, type RecordedResource } from './support/azure-mocks.ts';
 import { flexPlan, functionAppHardening, storageHardening, vaultHardening } from './support/hardening.ts';
@@ -12,7 +13,8 @@ import { platformStorageResources } from '../../runtime/platform/platform-storag
 import { builtInRoles, roleGuidOf, tenantAssignableRoles, zektAssignableRoles, type BuiltInRole } from '../../tenant-stack/azure/role-definitions.ts';
 
 const secretConfig = {
-  'zekt:githubAppPrivateKey': '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAtestonlyprivatekeymaterial0123456789\n-----END RSA PRIVATE KEY-----',
+  // A key made for this run: no key material is committed.
+  'zekt:githubAppPrivateKey': generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey,
   'zekt:githubWebhookSecret': 'whk-current-3c1f9a7e5b2d',
   'zekt:githubWebhookSecretPrevious': 'whk-previous-8d2e4f6a1c0b',
   'zekt:githubClientSecret': 'oauth-client-secret-5e7a9c1b3d',
