@@ -121,27 +121,11 @@ export async function startIngressHarness(config: Partial<IngressConfig> = {}, e
       await Promise.all([eventsTable.createTable(), seenTable.createTable()]);
       const secret = forwardSecret();
       secrets.set(platformSecretNames.tenantForwardSecret(tenantId), secret);
-      const tenantSecrets = new Map([['current', secret]]);
       const events = createWorkflowEventStore(eventsTable);
-      const intake = createTenantWebhookHandler({
-        tenantId,
-        secrets: async () => ({ current: tenantSecrets.get('current') as string, ...(tenantSecrets.get('previous') ? { previous: tenantSecrets.get('previous') as string } : {}) }),
-        events,
-        seen: seenTable,
-        maxBodyBytes: 25 * 1024 * 1024,
-        log,
-      });
+      // The tenant knows the secret the platform had when the tenant was added (rotation tests move the platform on).
+      const intake = createTenantWebhookHandler({ tenantId, secrets: async () => ({ current: secret }), events, seen: seenTable, maxBodyBytes: 25 * 1024 * 1024, log });
       const received: { id: string; status: number }[] = [];
-      const tenant: TenantUnderTest = {
-        tenantId,
-        storage: tenantStorage,
-        received,
-        failWith: [],
-        events,
-        host: undefined as unknown as LocalHost,
-        webhookUrl: '',
-        close: async () => undefined,
-      };
+      const failWith: TenantUnderTest['failWith'] = [];
       const table: FunctionTable = [
         {
           kind: 'http',
@@ -151,7 +135,7 @@ export async function startIngressHarness(config: Partial<IngressConfig> = {}, e
           authLevel: 'anonymous',
           handler: async (request, context) => {
             const id = request.headers.get('webhook-id') ?? '';
-            const scripted = tenant.failWith.shift();
+            const scripted = failWith.shift();
             if (scripted) {
               received.push({ id, status: scripted.status });
               return { status: scripted.status, ...(scripted.headers ? { headers: scripted.headers } : {}), jsonBody: { error: 'scripted failure' } };
@@ -162,8 +146,17 @@ export async function startIngressHarness(config: Partial<IngressConfig> = {}, e
           },
         },
       ];
-      const host = await createLocalHost({ table, log });
-      Object.assign(tenant, { host, webhookUrl: `${host.url}/api/webhooks`, close: () => host.close(), tenantSecrets });
+      const tenantHost = await createLocalHost({ table, log });
+      const tenant: TenantUnderTest = {
+        tenantId,
+        storage: tenantStorage,
+        received,
+        failWith,
+        events,
+        host: tenantHost,
+        webhookUrl: `${tenantHost.url}/api/webhooks`,
+        close: () => tenantHost.close(),
+      };
       tenants.set(tenantId, tenant);
       return tenant;
     },
