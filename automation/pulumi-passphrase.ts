@@ -6,19 +6,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { SecretClient } from '@azure/keyvault-secrets';
+import { statusOf } from '../runtime/storage/status-of.ts';
 
 export const pulumiPassphraseSecretName = 'pulumi-passphrase';
-
-function statusCode(err: unknown): number | undefined {
-  return (err as { statusCode?: number }).statusCode;
-}
 
 export async function readOrCreatePulumiPassphrase(vault: SecretClient): Promise<string> {
   try {
     const existing = await vault.getSecret(pulumiPassphraseSecretName);
     if (existing.value) return existing.value;
   } catch (err) {
-    if (statusCode(err) !== 404) throw err;
+    if (statusOf(err) !== 404) throw err;
   }
   await vault.setSecret(pulumiPassphraseSecretName, randomBytes(32).toString('base64url'));
   // Read back the newest version: if two processes raced, both use the same (last) one.

@@ -4,6 +4,7 @@
  */
 import type { TableClient } from '@azure/data-tables';
 import type { ReconcileReport } from './reconcile-tenants.ts';
+import { statusOf } from '../runtime/storage/status-of.ts';
 
 export interface ReconcileRun {
   readonly runId: string;
@@ -56,7 +57,7 @@ export function createReconcileRuns(options: { readonly table: TableClient; read
           ...(typeof entity.report === 'string' ? { report: JSON.parse(entity.report) as ReconcileReport } : {}),
         };
       } catch (err) {
-        if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+        if (statusOf(err) === 404) return undefined;
         throw err;
       }
     },

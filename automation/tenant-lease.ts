@@ -12,6 +12,7 @@
  */
 import type { TableClient } from '@azure/data-tables';
 import { assertTenantId } from '../tenant-stack/tenant-id.ts';
+import { statusOf } from '../runtime/storage/status-of.ts';
 
 export interface LeaseHolder {
   /** Unique per worker instance. */
@@ -75,10 +76,6 @@ interface LeaseEntity {
   updateRunning: boolean;
 }
 
-function statusCode(err: unknown): number | undefined {
-  return (err as { statusCode?: number }).statusCode;
-}
-
 function processGone(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -115,7 +112,7 @@ export function createTenantLeases(options: {
       const entity = await table.getEntity<LeaseEntity>(partition, tenantId);
       return { ...entity, etag: entity.etag };
     } catch (err) {
-      if (statusCode(err) === 404) return undefined;
+      if (statusOf(err) === 404) return undefined;
       throw err;
     }
   }
@@ -165,7 +162,7 @@ export function createTenantLeases(options: {
         }
       } catch (err) {
         // 409 / 412: another worker took it between our read and write.
-        if (statusCode(err) === 409 || statusCode(err) === 412) {
+        if (statusOf(err) === 409 || statusOf(err) === 412) {
           const winner = await read(tenantId);
           throw new LeaseHeldError(tenantId, {
             id: winner?.holderId ?? 'unknown',
@@ -189,7 +186,7 @@ export function createTenantLeases(options: {
             const entity = { ...fresh(updateRunning), ...patch };
             etag = (await table.updateEntity(entity, 'Replace', { etag })).etag ?? '';
           } catch (err) {
-            if (statusCode(err) === 412 || statusCode(err) === 404) {
+            if (statusOf(err) === 412 || statusOf(err) === 404) {
               lost.abort(new LeaseLostError(`lost the lease of tenant ${tenantId}`, { cause: err }));
               return;
             }
@@ -226,7 +223,7 @@ export function createTenantLeases(options: {
             await table.deleteEntity(partition, tenantId, { etag });
           } catch (err) {
             // Already gone or taken over: nothing of ours to release.
-            if (statusCode(err) !== 404 && statusCode(err) !== 412) throw err;
+            if (statusOf(err) !== 404 && statusOf(err) !== 412) throw err;
           }
         },
       };

@@ -10,6 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { TableClient, TableEntity } from '@azure/data-tables';
 import { assertTenantId } from '../tenant-stack/tenant-id.ts';
 import type { TenantStackOutputs } from '../tenant-stack/tenant-outputs.ts';
+import { statusOf } from '../runtime/storage/status-of.ts';
 
 export type TenantStatus = 'requested' | 'provisioning' | 'ready' | 'failed' | 'deprovisioning' | 'deleted';
 
@@ -153,10 +154,6 @@ function fromEntity(entity: Entity): TenantRecord {
   };
 }
 
-function statusCode(err: unknown): number | undefined {
-  return (err as { statusCode?: number }).statusCode;
-}
-
 /** A short random id, fixed per life of a tenant (tenant-stack/resource-names.ts: 4-12 [a-z0-9]). */
 export function newCreationId(): string {
   return randomBytes(5).toString('hex');
@@ -219,7 +216,7 @@ export function createTenantRegistry(options: { readonly table: TableClient; rea
     try {
       return fromEntity(await table.getEntity<Record<string, unknown>>(partition, tenantId));
     } catch (err) {
-      if (statusCode(err) === 404) return undefined;
+      if (statusOf(err) === 404) return undefined;
       throw err;
     }
   }
@@ -258,7 +255,7 @@ export function createTenantRegistry(options: { readonly table: TableClient; rea
         const result = await table.createEntity(toEntity(record));
         return { ...record, etag: result.etag ?? '' };
       } catch (err) {
-        if (statusCode(err) === 409) throw new TenantExistsError(`tenant ${tenantId} is already registered`, { cause: err });
+        if (statusOf(err) === 409) throw new TenantExistsError(`tenant ${tenantId} is already registered`, { cause: err });
         throw err;
       }
     },
@@ -276,7 +273,7 @@ export function createTenantRegistry(options: { readonly table: TableClient; rea
           return { ...written, etag: result.etag ?? '' };
         } catch (err) {
           // 412: someone wrote since we read; read again and re-apply the change.
-          if (statusCode(err) === 412) continue;
+          if (statusOf(err) === 412) continue;
           throw err;
         }
       }

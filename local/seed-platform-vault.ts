@@ -8,13 +8,14 @@ import { randomBytes } from 'node:crypto';
 import type { SecretClient } from '@azure/keyvault-secrets';
 import { platformSecretNames } from '../runtime/core/secret-store.ts';
 import type { GitHubAppCredentials } from './github-double/index.ts';
+import { statusOf } from '../runtime/storage/status-of.ts';
 
 async function exists(vault: SecretClient, name: string): Promise<boolean> {
   try {
     await vault.getSecret(name);
     return true;
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    if (statusOf(err) === 404) return false;
     throw err;
   }
 }

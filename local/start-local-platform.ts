@@ -17,7 +17,7 @@ import { startAzurite } from './azurite/start-azurite.ts';
 import { seedDefaultWorld } from './github-double/seed-default-world.ts';
 import { startGitHubDouble, type GitHubDouble } from './github-double/start-github-double.ts';
 import { localVaultClientOptions, startLocalControlPlane, type LocalControlPlane } from './start-local-control-plane.ts';
-import net from 'node:net';
+import { freePort } from './free-port.ts';
 import { createKeyVaultSecretStore } from '../runtime/core/secret-store.ts';
 import { createLocalIdentityCredential, verifyLocalIdentityToken } from '../runtime/core/local-identity.ts';
 import { createPlatformParts } from '../runtime/platform/create-platform-parts.ts';
@@ -176,17 +176,6 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     await stop();
     throw err;
   }
-}
-
-async function freePort(host: string): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, resolve);
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The client id a local identity token claims (unverified: only to find whose secret checks it). */

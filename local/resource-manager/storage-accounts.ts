@@ -14,6 +14,7 @@ import { startAzurite, type AzuriteInstance } from '../azurite/start-azurite.ts'
 import { createStorage } from '../../runtime/storage/create-storage.ts';
 import type { Logger } from '../../runtime/core/logger.ts';
 import type { StorageAccountRecord } from './resource-manager-state.ts';
+import { statusOf } from '../../runtime/storage/status-of.ts';
 
 export interface RunningStorageAccount {
   readonly record: StorageAccountRecord;
@@ -63,7 +64,7 @@ export async function ensureStorageLayout(account: RunningStorageAccount): Promi
     ...tables.map((name) =>
       storage.table(name).createTable().catch((err: unknown) => {
         // 409: the table exists, which is what we want.
-        if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+        if (statusOf(err) !== 409) throw err;
       }),
     ),
     ...queues.map((name) => storage.queue(name).createIfNotExists()),

@@ -5,6 +5,7 @@
  */
 import { SecretClient } from '@azure/keyvault-secrets';
 import type { TokenCredential } from '@azure/identity';
+import { statusOf } from '../storage/status-of.ts';
 
 export interface SecretStore {
   /** The current value, or undefined when the secret does not exist. */
@@ -30,7 +31,7 @@ export function createKeyVaultSecretStore(options: KeyVaultSecretStoreOptions): 
     try {
       return (await client.getSecret(name)).value;
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      if (statusOf(err) === 404) return undefined;
       throw new SecretStoreError(`could not read secret "${name}" from ${options.vaultUrl}`, { cause: err });
     }
   }, options.ttlMs ?? 60_000, options.now ?? Date.now);

@@ -9,6 +9,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import type { SecretBox } from '../core/secret-box.ts';
 import { AuthFlowError } from './identity-errors.ts';
+import { statusOf } from '../storage/status-of.ts';
 
 const partition = 'state';
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
@@ -44,13 +45,13 @@ export function createAuthStateStore(table: TableClient, box: SecretBox, options
       try {
         row = await table.getEntity<StateEntity>(partition, key);
       } catch (err) {
-        if ((err as { statusCode?: number }).statusCode === 404) throw new AuthFlowError('unknown or already used state', { cause: err });
+        if (statusOf(err) === 404) throw new AuthFlowError('unknown or already used state', { cause: err });
         throw err;
       }
       try {
         await table.deleteEntity(partition, key, { etag: row.etag });
       } catch (err) {
-        const status = (err as { statusCode?: number }).statusCode;
+        const status = statusOf(err);
         if (status === 404 || status === 412) throw new AuthFlowError('state already used', { cause: err });
         throw err;
       }

@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import type { SecretBox } from '../core/secret-box.ts';
+import { statusOf } from '../storage/status-of.ts';
 
 const partition = 'session';
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
@@ -68,13 +69,13 @@ export function createSessionStore(table: TableClient, box: SecretBox, options: 
         }
         return toSession(entity);
       } catch (err) {
-        if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+        if (statusOf(err) === 404) return undefined;
         throw err;
       }
     },
     async destroy(session: Session): Promise<void> {
       await table.deleteEntity(partition, session.key).catch((err: unknown) => {
-        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+        if (statusOf(err) !== 404) throw err;
       });
     },
   };

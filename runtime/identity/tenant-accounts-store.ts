@@ -9,6 +9,7 @@ import { enqueueProvisioning, type ControlPlaneClientDeps } from '../../automati
 import type { TenantRecord } from '../../automation/tenant-registry.ts';
 import { assertTenantId } from '../../tenant-stack/tenant-id.ts';
 import type { TenantAccounts, TenantOwner, TenantView } from './tenant-accounts.ts';
+import { statusOf } from '../storage/status-of.ts';
 
 type AccountEntity = { partitionKey: string; rowKey: string; tenantId?: string; ownerId?: number; login?: string; createdAt: string };
 
@@ -16,7 +17,7 @@ const byOwner = 'github-user';
 const byTenant = 'tenant';
 
 function isConflict(err: unknown): boolean {
-  return (err as { statusCode?: number }).statusCode === 409;
+  return statusOf(err) === 409;
 }
 
 /** What a signed-in user may see of their tenant: status, progress and public endpoints. */
@@ -39,7 +40,7 @@ export function createTenantAccountsStore(accounts: TableClient, controlPlane: C
     try {
       return (await accounts.getEntity<AccountEntity>(byOwner, String(ownerId))).tenantId;
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      if (statusOf(err) === 404) return undefined;
       throw err;
     }
   }

@@ -6,6 +6,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 import { inflateRawSync } from 'node:zlib';
 import { fromEntity, toEntity, type DeliveryEntity, type DeliveryRecord, type DeliveryStatus } from './delivery-record.ts';
+import { statusOf } from '../storage/status-of.ts';
 
 export class DeliveryNotFoundError extends Error {
   override name = 'DeliveryNotFoundError';
@@ -36,17 +37,13 @@ export interface DeliveryStore {
   remove(record: DeliveryRecord): Promise<void>;
 }
 
-function statusCode(err: unknown): number | undefined {
-  return (err as { statusCode?: number }).statusCode;
-}
-
 export function createDeliveryStore(table: TableClient, payloads: ContainerClient, partitionOf: (id: string) => string): DeliveryStore {
   return {
     async get(deliveryId) {
       try {
         return fromEntity(await table.getEntity<DeliveryEntity>(partitionOf(deliveryId), deliveryId));
       } catch (err) {
-        if (statusCode(err) === 404) throw new DeliveryNotFoundError(`no delivery ${deliveryId}`, { cause: err });
+        if (statusOf(err) === 404) throw new DeliveryNotFoundError(`no delivery ${deliveryId}`, { cause: err });
         throw err;
       }
     },
@@ -58,8 +55,8 @@ export function createDeliveryStore(table: TableClient, payloads: ContainerClien
         const result = await table.updateEntity(toEntity(rest), 'Replace', { etag: etag ?? '*' });
         return { ...record, ...(result.etag ? { etag: result.etag } : {}) };
       } catch (err) {
-        if (statusCode(err) === 412) throw new DeliveryChangedError(`delivery ${record.deliveryId} changed meanwhile`, { cause: err });
-        if (statusCode(err) === 404) throw new DeliveryNotFoundError(`no delivery ${record.deliveryId}`, { cause: err });
+        if (statusOf(err) === 412) throw new DeliveryChangedError(`delivery ${record.deliveryId} changed meanwhile`, { cause: err });
+        if (statusOf(err) === 404) throw new DeliveryNotFoundError(`no delivery ${record.deliveryId}`, { cause: err });
         throw err;
       }
     },
@@ -98,7 +95,7 @@ export function createDeliveryStore(table: TableClient, payloads: ContainerClien
       try {
         await table.deleteEntity(record.partition, record.deliveryId);
       } catch (err) {
-        if (statusCode(err) !== 404) throw err;
+        if (statusOf(err) !== 404) throw err;
       }
     },
   };

@@ -17,6 +17,7 @@ import { deflateRawSync } from 'node:zlib';
 import type { Logger } from '../core/logger.ts';
 import { sendJson } from '../storage/queue-message.ts';
 import { toEntity, type DeliveryEntity, type DeliveryRecord } from './delivery-record.ts';
+import { statusOf } from '../storage/status-of.ts';
 
 /** What the router's queue message carries: the rows to route, all of one partition. */
 export interface RouteAnnouncement {
@@ -156,7 +157,7 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
       else await options.table.submitTransaction(entities.map((e): TransactionAction => ['create', e]));
       return [];
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+      if (statusOf(err) !== 409) throw err;
       return existingIds(entities);
     }
   }
@@ -168,7 +169,7 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
           await options.table.getEntity(e.partitionKey, e.rowKey, { queryOptions: { select: ['status'] } });
           return e.rowKey;
         } catch (err) {
-          if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+          if (statusOf(err) === 404) return undefined;
           throw err;
         }
       }),

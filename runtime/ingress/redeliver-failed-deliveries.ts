@@ -9,6 +9,7 @@ import type { TableClient } from '@azure/data-tables';
 import type { Logger } from '../core/logger.ts';
 import type { AppRequest } from '../github/create-app-request.ts';
 import { DeliveryNotFoundError, type DeliveryStore } from './delivery-store.ts';
+import { statusOf } from '../storage/status-of.ts';
 
 interface HookDelivery {
   id: number;
@@ -41,7 +42,7 @@ export async function redeliverFailedDeliveries(options: RedeliveryOptions): Pro
     const cursor = await options.stateTable.getEntity<{ since: string }>(cursorKey.partitionKey, cursorKey.rowKey);
     since = new Date(cursor.since);
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    if (statusOf(err) !== 404) throw err;
   }
 
   // Newest first; stop paging once past `since`.

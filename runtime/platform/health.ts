@@ -4,6 +4,7 @@
  */
 import type { HttpHandler } from '@azure/functions';
 import type { Storage } from '../storage/create-storage.ts';
+import { statusOf } from '../storage/status-of.ts';
 
 export function createHealthHandler(deps: { storage: Storage; version: string }): HttpHandler {
   return async (_request, context) => {
@@ -15,7 +16,7 @@ export function createHealthHandler(deps: { storage: Storage; version: string })
         deps.storage.table('healthprobe').listEntities({ queryOptions: { filter: "PartitionKey eq 'none'" } }).byPage({ maxPageSize: 1 }).next()
           .catch((err: unknown) => {
             // A missing table answers 404 — storage is reachable, which is all this checks.
-            if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+            if (statusOf(err) === 404) return undefined;
             throw err;
           }),
       ]);

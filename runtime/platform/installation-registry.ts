@@ -6,6 +6,7 @@
  * installation cannot both win.
  */
 import { odata, type TableClient } from '@azure/data-tables';
+import { statusOf } from '../storage/status-of.ts';
 
 export interface InstallationRepository {
   readonly id: number;
@@ -118,7 +119,7 @@ export function createInstallationRegistry(table: TableClient): InstallationRegi
       const e = await table.getEntity<InstallationEntity>(partition, String(installationId));
       return { value: fromEntity(e), etag: e.etag };
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      if (statusOf(err) === 404) return undefined;
       throw err;
     }
   }
@@ -133,7 +134,7 @@ export function createInstallationRegistry(table: TableClient): InstallationRegi
         else await table.createEntity(toEntity(next));
         return next;
       } catch (err) {
-        const status = (err as { statusCode?: number }).statusCode;
+        const status = statusOf(err);
         if ((status === 412 || status === 409) && attempt < 5) continue;
         throw err;
       }

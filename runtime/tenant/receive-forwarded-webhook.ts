@@ -11,6 +11,7 @@ import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import type { Logger } from '../core/logger.ts';
 import type { ForwardedDelivery, ForwardSecrets } from '../ingress/forward-to-tenant.ts';
 import type { createWorkflowEventStore, WorkflowState } from './workflow-event-store.ts';
+import { statusOf } from '../storage/status-of.ts';
 
 export interface TenantWebhookOptions {
   readonly tenantId: string;
@@ -70,7 +71,7 @@ export function createTenantWebhookHandler(options: TenantWebhookOptions): HttpH
     try {
       await options.seen.createEntity({ partitionKey: 'webhook', rowKey: delivery.id, event: delivery.event, receivedAt: new Date().toISOString() });
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 409) {
+      if (statusOf(err) === 409) {
         log.info('repeated delivery; already processed');
         return { status: 200, jsonBody: { id: delivery.id, duplicate: true } };
       }

@@ -5,6 +5,7 @@
  * then by `updated_at` — under an ETag guard, so two concurrent writers cannot step it back.
  */
 import type { TableClient } from '@azure/data-tables';
+import { statusOf } from '../storage/status-of.ts';
 
 const statusRank: Record<string, number> = {
   requested: 0,
@@ -59,7 +60,7 @@ export function createWorkflowEventStore(table: TableClient) {
         try {
           current = await table.getEntity<StateEntity>(key.partitionKey, key.rowKey);
         } catch (err) {
-          if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+          if (statusOf(err) !== 404) throw err;
         }
         if (current && !isNewer(JSON.parse(current.state) as WorkflowState, next)) return 'stale';
         try {
@@ -68,7 +69,7 @@ export function createWorkflowEventStore(table: TableClient) {
           else await table.createEntity(entity);
           return 'stored';
         } catch (err) {
-          const status = (err as { statusCode?: number }).statusCode;
+          const status = statusOf(err);
           if (status !== 409 && status !== 412) throw err;
         }
       }
@@ -79,7 +80,7 @@ export function createWorkflowEventStore(table: TableClient) {
         const e = await table.getEntity<StateEntity>(`run-${repositoryId}`, String(runId));
         return JSON.parse(e.state) as WorkflowState;
       } catch (err) {
-        if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+        if (statusOf(err) === 404) return undefined;
         throw err;
       }
     },

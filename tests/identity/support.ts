@@ -5,7 +5,7 @@
  * response it sees is kept for the token scan.
  */
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
+import { freePort } from '../../local/free-port.ts';
 import { startAzurite, type AzuriteInstance } from '../../local/azurite/start-azurite.ts';
 import { startGitHubDouble, type GitHubDouble } from '../../local/github-double/index.ts';
 import { createStorage, type Storage } from '../../runtime/storage/create-storage.ts';
@@ -105,14 +105,6 @@ export interface IdentityHarness {
   tenantIdentity(tenantId: string): LocalIdentity;
   brokerToken(identity: LocalIdentity, audience?: string): string;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 export const identityConfig = (double: GitHubDouble): IdentityConfig => ({
