@@ -1,7 +1,8 @@
 /**
- * Persist first, with group commit. Concurrent deliveries of one partition are written as one
- * table transaction (their envelopes, bodies deflated and inline when small) and announced to the router
- * by one queue message; each request is answered when its batch has committed and been announced.
+ * Persist first, with group commit. Deliveries that arrive while a round is in flight form the
+ * next round: one table transaction per partition (their envelopes, bodies deflated and inline
+ * when small), written in parallel, then one queue message announcing the whole round to the
+ * router; each request is answered when its round has committed and been announced.
  * A 202 therefore always means "durably stored" — the ack waits for the write, never the reverse.
  *
  * Dedupe costs no extra round trip: rows are inserted with `create`, which fails on an existing
@@ -15,15 +16,9 @@ import type { QueueClient } from '@azure/storage-queue';
 import type { ContainerClient } from '@azure/storage-blob';
 import { deflateRawSync } from 'node:zlib';
 import type { Logger } from '../core/logger.ts';
-import { sendJson } from '../storage/queue-message.ts';
+import { announceDeliveries } from './route-announcement.ts';
 import { toEntity, type DeliveryEntity, type DeliveryRecord } from './delivery-record.ts';
 import { statusOf } from '../storage/status-of.ts';
-
-/** What the router's queue message carries: the rows to route, all of one partition. */
-export interface RouteAnnouncement {
-  readonly partition: string;
-  readonly deliveryIds: readonly string[];
-}
 
 export type PersistOutcome = 'stored' | 'duplicate';
 
@@ -55,68 +50,87 @@ export interface DeliveryCommitterOptions {
 }
 
 export function createDeliveryCommitter(options: DeliveryCommitterOptions): DeliveryCommitter {
-  const pending = new Map<string, Pending[]>();
-  const flushing = new Set<string>();
+  let pending: Pending[] = [];
+  let flushing = false;
 
-  function schedule(partition: string): void {
-    if (flushing.has(partition)) return;
-    flushing.add(partition);
-    // setImmediate gathers everything that arrived in this turn of the event loop into the batch.
-    setImmediate(() => void flushLoop(partition));
+  function schedule(): void {
+    if (flushing) return;
+    flushing = true;
+    // setImmediate gathers everything that arrived in this turn of the event loop into the round.
+    setImmediate(() => void flushLoop());
   }
 
-  async function flushLoop(partition: string): Promise<void> {
+  /**
+   * One round at a time: everything that arrived while the previous round was in flight is
+   * written together, one transaction per partition in parallel, then announced by one message.
+   */
+  async function flushLoop(): Promise<void> {
     try {
-      for (;;) {
-        const queue = pending.get(partition) ?? [];
-        if (queue.length === 0) break;
-        const batch = takeBatch(queue);
-        await commitBatch(partition, batch);
+      while (pending.length > 0) {
+        const round = takeRound();
+        await commitRound(round);
       }
     } finally {
-      flushing.delete(partition);
-      if ((pending.get(partition) ?? []).length > 0) schedule(partition);
+      flushing = false;
+      if (pending.length > 0) schedule();
     }
   }
 
-  function takeBatch(queue: Pending[]): Pending[] {
-    const batch: Pending[] = [];
-    let bytes = 0;
-    while (queue.length && batch.length < maxBatchOperations) {
-      const next = queue[0] as Pending;
-      const size = inlineSize(next) * 1.4 + 1024; // base64 in the batch body, plus the envelope
-      if (batch.length > 0 && bytes + size > maxBatchBytes) break;
-      bytes += size;
-      batch.push(queue.shift() as Pending);
+  /** Per partition, as much as one transaction takes; the rest waits for the next round. */
+  function takeRound(): Map<string, Pending[]> {
+    const round = new Map<string, Pending[]>();
+    const bytes = new Map<string, number>();
+    const left: Pending[] = [];
+    for (const item of pending) {
+      const partition = item.record.partition;
+      const batch = round.get(partition) ?? [];
+      const size = inlineSize(item) * 1.4 + 1024; // base64 in the batch body, plus the envelope
+      const used = bytes.get(partition) ?? 0;
+      if (batch.length >= maxBatchOperations || (batch.length > 0 && used + size > maxBatchBytes)) {
+        left.push(item);
+        continue;
+      }
+      batch.push(item);
+      round.set(partition, batch);
+      bytes.set(partition, used + size);
     }
-    return batch;
+    pending = left;
+    return round;
   }
 
   function inlineSize(item: Pending): number {
     return item.packed.length <= options.inlineBodyBytes ? item.packed.length : 0;
   }
 
-  async function commitBatch(partition: string, batch: Pending[]): Promise<void> {
-    // The same delivery id twice in one batch: the first one is written, the rest are duplicates.
-    const byId = new Map<string, Pending[]>();
-    for (const item of batch) {
-      const list = byId.get(item.record.deliveryId);
-      if (list) list.push(item);
-      else byId.set(item.record.deliveryId, [item]);
-    }
-    let toWrite = [...byId.values()].map((items) => items[0] as Pending);
-    const settle = (id: string, outcome: PersistOutcome) => {
-      const [first, ...repeats] = byId.get(id) ?? [];
-      first?.resolve(outcome);
-      for (const r of repeats) r.resolve('duplicate');
-    };
-    const fail = (items: Pending[], err: unknown) => {
-      for (const item of items) for (const p of byId.get(item.record.deliveryId) ?? []) p.reject(err);
-    };
-
+  async function commitRound(round: Map<string, Pending[]>): Promise<void> {
+    const results = await Promise.all([...round.values()].map((batch) => writeBatch(batch)));
+    const stored = results.flatMap((r) => r.stored);
+    if (stored.length === 0) return;
     try {
-      const entities = await Promise.all(toWrite.map((item) => entityFor(item)));
-      let written: DeliveryEntity[] = entities;
+      await announceDeliveries(options.queue, stored.map((item) => item.record.deliveryId));
+      for (const item of stored) item.resolve('stored');
+    } catch (err) {
+      // The rows stay `received`: GitHub's retry re-announces them, and so does the sweeper.
+      options.log.error({ err, deliveries: stored.length }, 'could not announce a batch of deliveries');
+      for (const item of stored) item.reject(err);
+    }
+  }
+
+  /**
+   * Writes one partition's batch as one transaction. Resolves what it can itself (duplicates,
+   * failures); returns the items written, which are answered once the round is announced.
+   */
+  async function writeBatch(batch: Pending[]): Promise<{ stored: Pending[] }> {
+    const partition = (batch[0] as Pending).record.partition;
+    // The same delivery id twice in one batch: the first one is written, the rest are duplicates.
+    const byId = new Map<string, Pending>();
+    for (const item of batch) {
+      if (byId.has(item.record.deliveryId)) item.resolve('duplicate');
+      else byId.set(item.record.deliveryId, item);
+    }
+    let toWrite = [...byId.values()];
+    try {
+      let written: DeliveryEntity[] = await Promise.all(toWrite.map((item) => entityFor(item)));
       for (let round = 0; written.length > 0 && round < 3; round++) {
         const conflicts = await tryInsert(written);
         if (conflicts.length === 0) break;
@@ -124,19 +138,16 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
         // rows that never reached the router), and write the rest again.
         for (const id of conflicts) {
           await reannounceIfUnrouted(partition, id);
-          settle(id, 'duplicate');
+          byId.get(id)?.resolve('duplicate');
         }
         written = written.filter((e) => !conflicts.includes(e.rowKey));
         toWrite = toWrite.filter((item) => !conflicts.includes(item.record.deliveryId));
       }
-      if (written.length > 0) {
-        const announcement: RouteAnnouncement = { partition, deliveryIds: written.map((e) => e.rowKey) };
-        await sendJson(options.queue, announcement);
-      }
-      for (const item of toWrite) settle(item.record.deliveryId, 'stored');
+      return { stored: toWrite };
     } catch (err) {
       options.log.error({ err, partition, deliveries: toWrite.length }, 'could not persist a batch of deliveries');
-      fail(toWrite, err);
+      for (const item of toWrite) item.reject(err);
+      return { stored: [] };
     }
   }
 
@@ -184,19 +195,16 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
       queryOptions: { select: ['status'] },
     });
     if (row.status === 'received') {
-      await sendJson(options.queue, { partition, deliveryIds: [deliveryId] } satisfies RouteAnnouncement);
+      await announceDeliveries(options.queue, [deliveryId]);
     }
   }
 
   return {
     persist(record, rawBody) {
       return new Promise<PersistOutcome>((resolve, reject) => {
-        const list = pending.get(record.partition);
         // Fewer bytes to the table, its parser and the socket: the storage side of the cost.
-        const item = { record, rawBody, packed: deflateRawSync(rawBody, { level: 1 }), resolve, reject };
-        if (list) list.push(item);
-        else pending.set(record.partition, [item]);
-        schedule(record.partition);
+        pending.push({ record, rawBody, packed: deflateRawSync(rawBody, { level: 1 }), resolve, reject });
+        schedule();
       });
     },
   };

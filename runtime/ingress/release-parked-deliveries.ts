@@ -3,9 +3,8 @@
  * each parked delivery of the installation goes back to `received` and is announced to the router.
  */
 import type { QueueClient } from '@azure/storage-queue';
-import { sendJson } from '../storage/queue-message.ts';
 import { DeliveryChangedError, type DeliveryStore } from './delivery-store.ts';
-import type { RouteAnnouncement } from './persist-deliveries.ts';
+import { announceDeliveries } from './route-announcement.ts';
 
 export async function releaseParkedDeliveries(
   deliveries: DeliveryStore,
@@ -14,7 +13,7 @@ export async function releaseParkedDeliveries(
   now: Date = new Date(),
 ): Promise<number> {
   const parked = await deliveries.query({ installationId, status: 'parked' });
-  const released: { partition: string; id: string }[] = [];
+  const released: string[] = [];
   for (const listed of parked) {
     try {
       // Query results leave the body out; update the full row.
@@ -22,14 +21,11 @@ export async function releaseParkedDeliveries(
       if (record.status !== 'parked') continue;
       const { lastError: _e, ...rest } = record;
       await deliveries.update({ ...rest, status: 'received', updatedAt: now.toISOString() });
-      released.push({ partition: record.partition, id: record.deliveryId });
+      released.push(record.deliveryId);
     } catch (err) {
       if (!(err instanceof DeliveryChangedError)) throw err;
     }
   }
-  const byPartition = Map.groupBy(released, (r) => r.partition);
-  for (const [partition, rows] of byPartition) {
-    await sendJson(queue, { partition, deliveryIds: rows.map((r) => r.id) } satisfies RouteAnnouncement);
-  }
+  await announceDeliveries(queue, released);
   return released.length;
 }

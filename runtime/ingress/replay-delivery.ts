@@ -4,10 +4,9 @@
  * the tenant still dedupes on the delivery id, so replaying an already processed delivery is safe.
  */
 import type { QueueClient } from '@azure/storage-queue';
-import { sendJson } from '../storage/queue-message.ts';
 import type { DeliveryRecord } from './delivery-record.ts';
 import type { DeliveryStore } from './delivery-store.ts';
-import type { RouteAnnouncement } from './persist-deliveries.ts';
+import { announceDeliveries } from './route-announcement.ts';
 
 /** Replaying an event Zekt does not forward would do nothing. */
 export class NotReplayableError extends Error {
@@ -24,6 +23,6 @@ export async function replayDelivery(
   if (record.status === 'ignored') throw new NotReplayableError(`delivery ${deliveryId} is a ${record.event} event, which Zekt does not route`);
   const { lastError: _e, leaseUntil: _l, nextAttemptAt: _n, deliveredAt: _d, ...rest } = record;
   const updated = await deliveries.update({ ...rest, status: 'received', attempts: 0, updatedAt: now.toISOString() });
-  await sendJson(queue, { partition: record.partition, deliveryIds: [deliveryId] } satisfies RouteAnnouncement);
+  await announceDeliveries(queue, [deliveryId]);
   return updated;
 }

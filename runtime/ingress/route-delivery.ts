@@ -8,11 +8,10 @@
 import type { QueueClient } from '@azure/storage-queue';
 import type { Logger } from '../core/logger.ts';
 import type { InstallationRegistry, InstallationEventPayload } from '../platform/installation-registry.ts';
-import { sendJson } from '../storage/queue-message.ts';
 import { forwardedEvents, registryEvents, type DeliveryRecord } from './delivery-record.ts';
 import { DeliveryChangedError, DeliveryNotFoundError, type DeliveryStore } from './delivery-store.ts';
 import { forwardToTenant, type ForwardSecrets } from './forward-to-tenant.ts';
-import type { RouteAnnouncement } from './persist-deliveries.ts';
+import { announceDeliveries, type RouteAnnouncement } from './route-announcement.ts';
 import { isRetryableStatus, nextRetryDelay, parseRetryAfter } from './retry-schedule.ts';
 
 /** Where a tenant takes its deliveries; undefined while the tenant is not ready. */
@@ -130,7 +129,7 @@ export function createRouter(options: RouterOptions) {
     }
     const nextAttemptAt = new Date(now().getTime() + delay * 1000).toISOString();
     await finish({ status: 'retrying', tenantId, attempts, lastError: failure.reason, nextAttemptAt });
-    await sendJson(options.queue, { partition: record.partition, deliveryIds: [record.deliveryId] } satisfies RouteAnnouncement, delay);
+    await announceDeliveries(options.queue, [record.deliveryId], delay);
     tlog.info({ attempts, delaySeconds: Math.round(delay * 10) / 10, reason: failure.reason }, 'forward failed; retry scheduled');
   }
 

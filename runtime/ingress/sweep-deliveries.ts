@@ -7,9 +7,8 @@
  */
 import type { QueueClient } from '@azure/storage-queue';
 import type { Logger } from '../core/logger.ts';
-import { sendJson } from '../storage/queue-message.ts';
 import type { DeliveryStore } from './delivery-store.ts';
-import type { RouteAnnouncement } from './persist-deliveries.ts';
+import { announceDeliveries } from './route-announcement.ts';
 
 export interface SweepOptions {
   readonly deliveries: DeliveryStore;
@@ -32,9 +31,7 @@ export async function sweepDeliveries(options: SweepOptions): Promise<{ reannoun
     ...received.filter((r) => Date.parse(r.updatedAt) < stalledBefore && !(r.leaseUntil && Date.parse(r.leaseUntil) > now.getTime())),
     ...retrying.filter((r) => r.nextAttemptAt && Date.parse(r.nextAttemptAt) < stalledBefore),
   ];
-  for (const [partition, rows] of Map.groupBy(stalled, (r) => r.partition)) {
-    await sendJson(options.queue, { partition, deliveryIds: rows.map((r) => r.deliveryId) } satisfies RouteAnnouncement);
-  }
+  await announceDeliveries(options.queue, stalled.map((r) => r.deliveryId));
 
   const cutoff = new Date(now.getTime() - options.retentionDays * 86_400_000).toISOString();
   const expired = await options.deliveries.query({ until: cutoff });

@@ -1,18 +1,17 @@
 /**
  * The HTTP half of the local host: a `node:http` server that maps `/api/<route>` onto the function
  * table and calls handlers with `@azure/functions`' own `HttpRequest` / `InvocationContext`, so a
- * handler cannot tell it from the Azure Functions host.
+ * handler cannot tell it from the Azure Functions host (the request reads the bytes the host already
+ * holds: see buffered-request.ts).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import azureFunctions from '@azure/functions';
 import type { HttpResponseInit } from '@azure/functions';
 import type { HttpFunction } from '../functions/function-table.ts';
 import { compileRoute } from './match-route.ts';
 import { createInvocationContext } from './invocation-context.ts';
+import { createBufferedHttpRequest } from './buffered-request.ts';
 import type { Logger } from '../core/logger.ts';
-
-const { HttpRequest } = azureFunctions;
 
 export interface HttpServerHandle {
   readonly url: string;
@@ -50,18 +49,9 @@ export async function serveHttp(
       if (!fn.methods.includes(method as never)) continue;
       const body = await readBody(req);
       if (body === 'too-large') return send(res, { status: 413, jsonBody: { error: 'request body too large' } });
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-      }
-      const request = new HttpRequest({
-        method,
-        url: url.toString(),
-        headers,
-        query: Object.fromEntries(url.searchParams),
-        params,
-        ...(body.length > 0 ? { body: { bytes: body } } : {}),
-      });
+      const headers = new Headers();
+      for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
+      const request = createBufferedHttpRequest({ method, url: url.toString(), headers, query: url.searchParams, params, body });
       const context = createInvocationContext(fn.name, options.log, { trigger: 'http', route: fn.route });
       const response = await fn.handler(request, context);
       return send(res, response);
