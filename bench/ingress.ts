@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { sign } from '@octokit/webhooks-methods';
 import { startAzurite } from '../local/azurite/start-azurite.ts';
 import { workflowJobPayload, workflowRunPayload } from '../tests/fixtures/index.ts';
+import { platformNodeArguments } from '../runtime/platform/node-arguments.ts';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
@@ -125,7 +126,8 @@ async function openLoop(url: URL, payloads: Body[], perSecond: number, onSent?: 
 }
 
 async function startServer(kind: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: URL }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/ingress-server.ts', kind], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // Every server gets the platform's own Node arguments (runtime/platform/node-arguments.ts).
+  const child = spawn(process.execPath, [...platformNodeArguments, '--import', 'tsx', 'bench/ingress-server.ts', kind], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (c: Buffer) => {
@@ -157,7 +159,7 @@ const kinds = ['ceiling', 'baseline', 'zekt'] as const;
 const results: Record<string, Row[]> = { ceiling: [], baseline: [], zekt: [] };
 const endToEnd: { p50: number; p99: number }[] = [];
 const payloads = await bodies();
-console.log(`payload sizes: ${payloads.map((p) => `${p.event} ${(p.body.length / 1024).toFixed(1)} KB`).join(', ')}; ${seconds} s per closed-loop step, ${fixedRateSeconds} s per fixed-rate step, ${runs} run(s)`);
+console.log(`payload sizes: ${payloads.map((p) => `${p.event} ${(p.body.length / 1024).toFixed(1)} KB`).join(', ')}; ${seconds} s per closed-loop step, ${fixedRateSeconds} s per fixed-rate step, ${runs} run(s); servers run with ${platformNodeArguments.join(' ')}`);
 
 for (let run = 1; run <= runs; run++) {
   for (const kind of kinds) {

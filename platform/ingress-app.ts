@@ -10,6 +10,7 @@ import { ManagedIdentity } from '../tenant-stack/azure/managed-identity.ts';
 import { grantRole } from '../tenant-stack/azure/role-assignment.ts';
 import type { Tags } from '../tenant-stack/azure/zekt-tags.ts';
 import { excludeContainerCondition } from './role-conditions.ts';
+import { platformNodeArguments } from '../runtime/platform/node-arguments.ts';
 
 export interface IngressAppArgs {
   readonly resourceGroupName: pulumi.Input<string>;
@@ -107,6 +108,8 @@ export class IngressApp extends pulumi.ComponentResource {
           GITHUB_CLIENT_ID: args.githubClientId,
           // Known before the app exists: without a custom domain a site is `<name>.azurewebsites.net`.
           ZEKT_PUBLIC_URL: args.publicBaseUrl ?? `https://${args.names.app}.azurewebsites.net`,
+          // The Functions host passes these to the Node worker (see runtime/platform/node-arguments.ts).
+          languageWorkers__node__arguments: platformNodeArguments.join(' '),
         },
       },
       { ...child, dependsOn: grants },

@@ -68,9 +68,8 @@ export function createGitHubWebhookHandler(options: GitHubWebhookHandlerOptions)
     } catch (err) {
       throw new MalformedPayloadError('body is not a JSON object', { cause: err });
     }
-    const log = options.log.child({ deliveryId, event });
     if (event === 'ping') {
-      log.info('ping received');
+      options.log.info({ deliveryId, event }, 'ping received');
       return { status: 200, jsonBody: { ok: true } };
     }
 
@@ -93,10 +92,11 @@ export function createGitHubWebhookHandler(options: GitHubWebhookHandlerOptions)
     };
     const outcome = await options.committer.persist(record, raw);
     if (outcome === 'duplicate') {
-      log.info('duplicate delivery; already stored');
+      options.log.info({ deliveryId, event }, 'duplicate delivery; already stored');
       return { status: 200, jsonBody: { id: deliveryId, duplicate: true } };
     }
-    log.info({ installationId, status: record.status }, 'delivery stored');
+    // Bindings per call, not a child logger per request: the hot path builds no logger.
+    options.log.info({ deliveryId, event, installationId, status: record.status }, 'delivery stored');
     return { status: 202, jsonBody: { id: deliveryId, status: record.status } };
   }
 

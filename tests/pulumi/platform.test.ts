@@ -187,6 +187,10 @@ describe('platform stack (Azure) under Pulumi mocks', () => {
       ];
       expect(found, found.join('\n')).to.be.empty;
     });
+    it('gives the Node worker the young-generation size the intake is tuned for', () => {
+      const settings = nameValues(at(one('web:WebApp').inputs, 'siteConfig.appSettings'));
+      expect(settings.get('languageWorkers__node__arguments')).to.equal('--max-semi-space-size=32');
+    });
     it('keeps every app setting free of secrets, even wrapped as Pulumi secrets', () => {
       const site = one('web:WebApp');
       expect(isSecret(site.inputs.siteConfig), `${site.urn}: siteConfig carries a secret`).to.equal(false);
