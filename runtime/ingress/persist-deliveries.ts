@@ -1,15 +1,16 @@
 /**
  * Persist first, with group commit. Deliveries that arrive while a round is in flight form the
  * next round: one table transaction per partition (their envelopes, bodies deflated and inline
- * when small), written in parallel, then one queue message announcing the whole round to the
- * router; each request is answered when its round has committed and been announced.
- * A 202 therefore always means "durably stored" — the ack waits for the write, never the reverse.
+ * when small), and one queue message announcing the whole round to the router, all written at
+ * the same time. Each request is answered once its row and the announcement are both stored:
+ * a 202 always means "durably stored" — the ack waits for the writes, never the reverse.
  *
  * Dedupe costs no extra round trip: rows are inserted with `create`, which fails on an existing
  * row key (the GitHub delivery id). Only then are the conflicting ids looked up and answered as
- * duplicates. A row is written before its announcement, so a failure between the two leaves a row
- * in `received` state: a repeat of that delivery (GitHub's redelivery) re-announces it rather than
- * being dropped as a duplicate, and the sweeper re-announces rows left behind by a crash.
+ * duplicates. A failure part-way never makes GitHub's retry look like a duplicate: if the
+ * announcement fails, the round's requests fail too, and their rows stay `received`; the retry
+ * finds the row, is announced again with its own round, and only then is answered as a duplicate.
+ * The sweeper re-announces `received` rows left behind by a crash.
  */
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { QueueClient } from '@azure/storage-queue';
@@ -102,52 +103,62 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
     return item.packed.length <= options.inlineBodyBytes ? item.packed.length : 0;
   }
 
+  /**
+   * The round's rows and its announcement are written at the same time: the router's message
+   * needs no row to exist yet (it looks again when it comes first, see route-delivery.ts), and a
+   * request is answered only once both have succeeded. A failed announcement fails the round's
+   * requests, whose rows stay `received`: GitHub's retry re-announces them, and so does the sweeper.
+   */
   async function commitRound(round: Map<string, Pending[]>): Promise<void> {
-    const results = await Promise.all([...round.values()].map((batch) => writeBatch(batch)));
+    const ids = [...new Set([...round.values()].flatMap((batch) => batch.map((item) => item.record.deliveryId)))];
+    const [results, announced] = await Promise.all([
+      Promise.all([...round.values()].map((batch) => writeBatch(batch))),
+      announceDeliveries(options.queue, ids).then(
+        () => undefined,
+        (err: unknown) => ({ err }),
+      ),
+    ]);
     const stored = results.flatMap((r) => r.stored);
-    if (stored.length === 0) return;
-    try {
-      await announceDeliveries(options.queue, stored.map((item) => item.record.deliveryId));
-      for (const item of stored) item.resolve('stored');
-    } catch (err) {
-      // The rows stay `received`: GitHub's retry re-announces them, and so does the sweeper.
-      options.log.error({ err, deliveries: stored.length }, 'could not announce a batch of deliveries');
-      for (const item of stored) item.reject(err);
+    const duplicates = results.flatMap((r) => r.duplicates);
+    if (announced) {
+      options.log.error({ err: announced.err, deliveries: ids.length }, 'could not announce a batch of deliveries');
+      for (const item of [...stored, ...duplicates]) item.reject(announced.err);
+      return;
     }
+    for (const item of stored) item.resolve('stored');
+    // A duplicate's row may still be waiting for the router: this round's message announced it.
+    for (const item of duplicates) item.resolve('duplicate');
   }
 
   /**
-   * Writes one partition's batch as one transaction. Resolves what it can itself (duplicates,
-   * failures); returns the items written, which are answered once the round is announced.
+   * Writes one partition's batch as one transaction. Returns the items written and the
+   * duplicates, both answered once the round's announcement is stored; fails the rest itself.
    */
-  async function writeBatch(batch: Pending[]): Promise<{ stored: Pending[] }> {
+  async function writeBatch(batch: Pending[]): Promise<{ stored: Pending[]; duplicates: Pending[] }> {
     const partition = (batch[0] as Pending).record.partition;
     // The same delivery id twice in one batch: the first one is written, the rest are duplicates.
     const byId = new Map<string, Pending>();
+    const duplicates: Pending[] = [];
     for (const item of batch) {
-      if (byId.has(item.record.deliveryId)) item.resolve('duplicate');
+      if (byId.has(item.record.deliveryId)) duplicates.push(item);
       else byId.set(item.record.deliveryId, item);
     }
     let toWrite = [...byId.values()];
     try {
       let written: DeliveryEntity[] = await Promise.all(toWrite.map((item) => entityFor(item)));
-      for (let round = 0; written.length > 0 && round < 3; round++) {
-        const conflicts = await tryInsert(written);
-        if (conflicts.length === 0) break;
-        // Rare path: someone already stored these ids. Answer them as duplicates (re-announcing
-        // rows that never reached the router), and write the rest again.
-        for (const id of conflicts) {
-          await reannounceIfUnrouted(partition, id);
-          byId.get(id)?.resolve('duplicate');
-        }
-        written = written.filter((e) => !conflicts.includes(e.rowKey));
-        toWrite = toWrite.filter((item) => !conflicts.includes(item.record.deliveryId));
+      for (let attempt = 0; written.length > 0 && attempt < 3; attempt++) {
+        const conflicts = new Set(await tryInsert(written));
+        if (conflicts.size === 0) break;
+        // Rare path: someone already stored these ids. They are duplicates; write the rest again.
+        duplicates.push(...toWrite.filter((item) => conflicts.has(item.record.deliveryId)));
+        written = written.filter((e) => !conflicts.has(e.rowKey));
+        toWrite = toWrite.filter((item) => !conflicts.has(item.record.deliveryId));
       }
-      return { stored: toWrite };
+      return { stored: toWrite, duplicates };
     } catch (err) {
-      options.log.error({ err, partition, deliveries: toWrite.length }, 'could not persist a batch of deliveries');
-      for (const item of toWrite) item.reject(err);
-      return { stored: [] };
+      options.log.error({ err, partition, deliveries: batch.length }, 'could not persist a batch of deliveries');
+      for (const item of [...toWrite, ...duplicates]) item.reject(err);
+      return { stored: [], duplicates: [] };
     }
   }
 
@@ -188,15 +199,6 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
     const ids = found.filter((id): id is string => id !== undefined);
     if (ids.length === 0) throw new Error('the table refused the batch with a conflict, but no row exists');
     return ids;
-  }
-
-  async function reannounceIfUnrouted(partition: string, deliveryId: string): Promise<void> {
-    const row = await options.table.getEntity<Pick<DeliveryEntity, 'status'>>(partition, deliveryId, {
-      queryOptions: { select: ['status'] },
-    });
-    if (row.status === 'received') {
-      await announceDeliveries(options.queue, [deliveryId]);
-    }
   }
 
   return {

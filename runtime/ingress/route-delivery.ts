@@ -5,6 +5,7 @@
  * and end delivered or dead-lettered with the reason kept. Every step is an ETag-guarded update of
  * the delivery's own record, so a repeated announcement never forwards a delivery twice.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { QueueClient } from '@azure/storage-queue';
 import type { Logger } from '../core/logger.ts';
 import type { InstallationRegistry, InstallationEventPayload } from '../platform/installation-registry.ts';
@@ -32,20 +33,37 @@ export interface RouterOptions {
   readonly fetch?: typeof fetch;
 }
 
+/** Waits between looks for an announced row not yet visible (about 2 s in all). */
+const missingRowRetryMs: readonly number[] = [20, 100, 400, 1500];
+
 const terminal = new Set(['delivered', 'handled', 'ignored', 'dead', 'parked']);
 
 export function createRouter(options: RouterOptions) {
   const now = options.now ?? (() => new Date());
 
+  /**
+   * The intake writes a round's rows and its announcement at the same time, so a router may read
+   * the message a moment before the row is visible: look again a few times before concluding that
+   * the row's write failed (GitHub then retries it) or that it was purged.
+   */
+  async function getAnnounced(deliveryId: string): Promise<DeliveryRecord | undefined> {
+    for (const delayMs of [...missingRowRetryMs, undefined]) {
+      try {
+        return await options.deliveries.get(deliveryId);
+      } catch (err) {
+        if (!(err instanceof DeliveryNotFoundError)) throw err;
+        if (delayMs === undefined) return undefined;
+        await sleep(delayMs);
+      }
+    }
+    return undefined;
+  }
+
   async function routeOne(deliveryId: string): Promise<void> {
     const log = options.log.child({ deliveryId });
-    let record: DeliveryRecord;
-    try {
-      record = await options.deliveries.get(deliveryId);
-    } catch (err) {
-      if (err instanceof DeliveryNotFoundError) return log.warn('announced delivery is gone (purged?)');
-      throw err;
-    }
+    const found = await getAnnounced(deliveryId);
+    if (!found) return log.warn('announced delivery has no row: its write failed, or it was purged');
+    let record = found;
     const at = now();
     if (terminal.has(record.status)) return;
     if (record.status === 'retrying' && record.nextAttemptAt && Date.parse(record.nextAttemptAt) > at.getTime() + 1000) return;

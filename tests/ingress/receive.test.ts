@@ -153,6 +153,31 @@ describe('ingress: large bodies and partial failures', () => {
     }
   });
 
+  it('never turns a failed row write into a dropped duplicate: the stray announcement is dropped, GitHub\'s retry is stored', async () => {
+    const h = await startIngressHarness();
+    try {
+      const tenant = await h.addTenant('acme');
+      await h.ingress.installations.bind(4242, 'acme', {}, new Date());
+      // The announcement is stored, the row is not: the table is gone.
+      await h.storage.table('deliveries').deleteTable();
+      const id = randomUUID();
+      const payload = workflowRunPayload();
+      const first = await h.send('workflow_run', payload, { deliveryId: id });
+      expect(first.status).to.equal(500);
+      await h.storage.table('deliveries').createTable();
+      const retry = await h.send('workflow_run', payload, { deliveryId: id });
+      expect(retry.status).to.equal(202);
+      for (let i = 0; i < 100 && (await h.ingress.deliveries.get(id)).status !== 'delivered'; i++) {
+        await h.host.drainQueues();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await h.ingress.deliveries.get(id)).status).to.equal('delivered');
+      expect(tenant.received.filter((r) => r.id === id)).to.have.length(1);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('never turns a failed announcement into a dropped duplicate: GitHub\'s retry is routed', async () => {
     const h = await startIngressHarness();
     try {
