@@ -63,7 +63,7 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
 
   /**
    * One round at a time: everything that arrived while the previous round was in flight is
-   * written together, one transaction per partition in parallel, then announced by one message.
+   * written together, one transaction per partition and one announcement, all in parallel.
    */
   async function flushLoop(): Promise<void> {
     try {
