@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sign } from '@octokit/webhooks-methods';
@@ -38,6 +39,16 @@ async function bodies(): Promise<Body[]> {
       ['workflow_run', padded],
     ].map(async ([event, body]) => ({ event: event as string, body: body as string, signature: await sign(secret, body as string) })),
   );
+}
+
+/** User + system CPU seconds a process has used so far, from /proc (NaN where there is none). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks; USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -71,7 +82,7 @@ function post(agent: http.Agent, url: URL, b: Body, id: string): Promise<number>
   });
 }
 
-async function closedLoop(url: URL, payloads: Body[], concurrency: number): Promise<{ rate: number; p50: number; p99: number; errors: number }> {
+async function closedLoop(url: URL, payloads: Body[], concurrency: number): Promise<{ rate: number; count: number; p50: number; p99: number; errors: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   let errors = 0;
@@ -92,7 +103,7 @@ async function closedLoop(url: URL, payloads: Body[], concurrency: number): Prom
   const elapsed = (performance.now() - start) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { rate: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+  return { rate: latencies.length / elapsed, count: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
 }
 
 async function openLoop(url: URL, payloads: Body[], perSecond: number, onSent?: (id: string, at: number) => void, forSeconds = seconds): Promise<{ p50: number; p99: number; errors: number }> {
@@ -182,7 +193,14 @@ for (let run = 1; run <= runs; run++) {
       row['p50@200/s'] = fixed.p50;
       row['p99@200/s'] = fixed.p99;
       for (const c of [1, 16, 64]) {
+        const cpuBefore = [cpuSeconds(server.child.pid), cpuSeconds(azurite.pid)];
         const r = await closedLoop(server.url, payloads, c);
+        if (c === 64) {
+          // CPU per delivery answered: where the 64-concurrent step's time goes (Linux only).
+          const [serverCpu, storageCpu] = [cpuSeconds(server.child.pid), cpuSeconds(azurite.pid)].map((after, i) => (after - (cpuBefore[i] as number)) / r.count);
+          if (Number.isFinite(serverCpu)) row['cpu-ms/delivery server'] = (serverCpu as number) * 1000;
+          if (Number.isFinite(storageCpu)) row['cpu-ms/delivery storage'] = (storageCpu as number) * 1000;
+        }
         row[`rate@${c}`] = r.rate;
         row[`p50@${c}`] = r.p50;
         row[`p99@${c}`] = r.p99;
@@ -216,7 +234,7 @@ for (let run = 1; run <= runs; run++) {
       await azurite.stop();
     }
     results[kind]?.push(row);
-    console.log(`run ${run} ${kind.padEnd(8)} ${Object.entries(row).map(([k, v]) => `${k}=${v.toFixed(k.startsWith('rate') ? 0 : 1)}`).join(' ')}`);
+    console.log(`run ${run} ${kind.padEnd(8)} ${Object.entries(row).map(([k, v]) => `${k}=${v.toFixed(k.startsWith('rate') ? 0 : k.startsWith('cpu') ? 3 : 1)}`).join(' ')}`);
   }
 }
 
@@ -230,5 +248,7 @@ for (const kind of kinds) {
 }
 console.log(`\nZekt / baseline throughput at 64 concurrent: ${(med('zekt', 'rate@64') / med('baseline', 'rate@64')).toFixed(2)}x (target >= 5x)`);
 console.log(`Zekt ack p99 at 200 deliveries/s: ${med('zekt', 'p99@200/s').toFixed(1)} ms (target < 25 ms)`);
+const cpu = (kind: string) => `${med(kind, 'cpu-ms/delivery server').toFixed(3)} ms in the server, ${med(kind, 'cpu-ms/delivery storage').toFixed(3)} ms in Azurite`;
+console.log(`CPU per delivery at 64 concurrent: baseline ${cpu('baseline')}; Zekt ${cpu('zekt')}`);
 console.log(`Zekt / ceiling throughput at 64 concurrent: ${(med('zekt', 'rate@64') / med('ceiling', 'rate@64')).toFixed(3)}x`);
 console.log(`Zekt webhook-in -> tenant-received at 50 deliveries/s: p50 ${median(endToEnd.map((e) => e.p50)).toFixed(1)} ms, p99 ${median(endToEnd.map((e) => e.p99)).toFixed(1)} ms`);
