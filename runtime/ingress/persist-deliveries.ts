@@ -145,13 +145,14 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
     }
     let toWrite = [...byId.values()];
     try {
-      let written: DeliveryEntity[] = await Promise.all(toWrite.map((item) => entityFor(item)));
-      for (let attempt = 0; written.length > 0 && attempt < 3; attempt++) {
-        const conflicts = new Set(await tryInsert(written));
+      let unwritten: DeliveryEntity[] = await Promise.all(toWrite.map((item) => entityFor(item)));
+      for (let attempt = 1; unwritten.length > 0; attempt++) {
+        const conflicts = new Set(await tryInsert(unwritten));
         if (conflicts.size === 0) break;
         // Rare path: someone already stored these ids. They are duplicates; write the rest again.
+        if (attempt === 3) throw new Error(`the table kept refusing the batch with conflicts (${attempt} attempts)`);
         duplicates.push(...toWrite.filter((item) => conflicts.has(item.record.deliveryId)));
-        written = written.filter((e) => !conflicts.has(e.rowKey));
+        unwritten = unwritten.filter((e) => !conflicts.has(e.rowKey));
         toWrite = toWrite.filter((item) => !conflicts.has(item.record.deliveryId));
       }
       return { stored: toWrite, duplicates };

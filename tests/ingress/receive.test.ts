@@ -97,6 +97,19 @@ describe('ingress: receive', () => {
     expect(burst.map((r) => r.status).sort()).to.deep.equal([200, 200, 202]);
   });
 
+  it('stores the new deliveries of a batch that also carries a repeat (the table refuses the batch once)', async () => {
+    const payload = workflowJobPayload();
+    const repeated = randomUUID();
+    expect((await h.send('workflow_job', payload, { deliveryId: repeated })).status).to.equal(202);
+    const before = await storedCounts(h);
+    // Sent together they share a round: the repeat's partition transaction meets its existing row.
+    const fresh = Array.from({ length: 10 }, () => randomUUID());
+    const answers = await Promise.all([repeated, ...fresh].map((id) => h.send('workflow_job', payload, { deliveryId: id })));
+    expect(answers.map((r) => r.status)).to.deep.equal([200, ...fresh.map(() => 202)]);
+    for (const id of fresh) expect((await h.ingress.deliveries.get(id)).status).to.equal('received');
+    expect((await storedCounts(h)).rows).to.equal(before.rows + fresh.length);
+  });
+
   it('accepts the previous secret during a rotation, and records which one matched', async () => {
     const previous = h.secrets.get(platformSecretNames.webhookSecret) as string;
     const current = webhookSecret();
