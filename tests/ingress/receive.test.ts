@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { sign } from '@octokit/webhooks-methods';
 import { platformSecretNames } from '../../runtime/core/secret-store.ts';
 import { workflowRunPayload, pingPayload, starPayload, workflowJobPayload } from '../fixtures/index.ts';
-import { startIngressHarness, storedCounts, webhookSecret, type IngressHarness } from './support.ts';
+import { eventually, startIngressHarness, storedCounts, webhookSecret, type IngressHarness } from './support.ts';
 
 describe('ingress: receive', () => {
   let h: IngressHarness;
@@ -180,11 +180,7 @@ describe('ingress: large bodies and partial failures', () => {
       await h.storage.table('deliveries').createTable();
       const retry = await h.send('workflow_run', payload, { deliveryId: id });
       expect(retry.status).to.equal(202);
-      for (let i = 0; i < 100 && (await h.ingress.deliveries.get(id)).status !== 'delivered'; i++) {
-        await h.host.drainQueues();
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect((await h.ingress.deliveries.get(id)).status).to.equal('delivered');
+      await eventually(h, async () => expect((await h.ingress.deliveries.get(id)).status).to.equal('delivered'));
       expect(tenant.received.filter((r) => r.id === id)).to.have.length(1);
     } finally {
       await h.close();
@@ -207,11 +203,7 @@ describe('ingress: large bodies and partial failures', () => {
       await h.storage.queue('ingress-deliveries').create();
       const retry = await h.send('workflow_run', payload, { deliveryId: id });
       expect(retry.status).to.equal(200);
-      for (let i = 0; i < 100 && (await h.ingress.deliveries.get(id)).status !== 'delivered'; i++) {
-        await h.host.drainQueues();
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect((await h.ingress.deliveries.get(id)).status).to.equal('delivered');
+      await eventually(h, async () => expect((await h.ingress.deliveries.get(id)).status).to.equal('delivered'));
       expect(tenant.received.filter((r) => r.id === id)).to.have.length(1);
     } finally {
       await h.close();
