@@ -47,16 +47,17 @@ export function createRouter(options: RouterOptions) {
    * the row's write failed (GitHub then retries it) or that it was purged.
    */
   async function getAnnounced(deliveryId: string): Promise<DeliveryRecord | undefined> {
-    for (const delayMs of [...missingRowRetryMs, undefined]) {
-      try {
-        return await options.deliveries.get(deliveryId);
-      } catch (err) {
-        if (!(err instanceof DeliveryNotFoundError)) throw err;
-        if (delayMs === undefined) return undefined;
-        await sleep(delayMs);
-      }
+    const lookUp = () =>
+      options.deliveries.get(deliveryId).catch((err: unknown) => {
+        if (err instanceof DeliveryNotFoundError) return undefined;
+        throw err;
+      });
+    for (const delayMs of missingRowRetryMs) {
+      const record = await lookUp();
+      if (record) return record;
+      await sleep(delayMs);
     }
-    return undefined;
+    return lookUp();
   }
 
   async function routeOne(deliveryId: string): Promise<void> {
