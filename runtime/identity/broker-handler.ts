@@ -1,7 +1,8 @@
 /**
- * `POST /api/tokens`: the token broker's HTTP edge. Body: `{ "repository_ids": [..], "permissions":
- * { "contents": "write" } }`. Answers 201 with the token and its expiry — the only response in Zekt
- * that carries a GitHub token, and never cached.
+ * `POST /api/tokens`: the token broker's HTTP edge. Body: `{ "purpose": "dispatch" |
+ * "subscriptions", "repository_id": N }` or `{ "purpose": "repositories", "installation_id": N }`
+ * (see token-broker.ts for what each grants). Answers 201 with the token and its expiry — the only
+ * response in Zekt that carries a GitHub token, and never cached.
  */
 import type { HttpHandler } from '@azure/functions';
 import { z } from 'zod';
@@ -9,13 +10,11 @@ import { BadRequestError } from './identity-errors.ts';
 import { identityErrorResponse, noStore } from './identity-responses.ts';
 import type { TokenBroker } from './token-broker.ts';
 
-const body = z
-  .object({
-    // GitHub accepts up to 500 repositories per installation token.
-    repository_ids: z.array(z.number().int().positive()).min(1).max(500),
-    permissions: z.record(z.string().regex(/^[a-z_]{1,64}$/), z.enum(['read', 'write'])).refine((p) => Object.keys(p).length > 0, 'name at least one permission'),
-  })
-  .strict();
+const id = z.number().int().positive();
+const body = z.discriminatedUnion('purpose', [
+  z.object({ purpose: z.enum(['dispatch', 'subscriptions']), repository_id: id }).strict(),
+  z.object({ purpose: z.literal('repositories'), installation_id: id }).strict(),
+]);
 
 export function createBrokerHandler(deps: { authenticate: (authorization: string | null) => Promise<string>; broker: TokenBroker }): HttpHandler {
   return async (request, context) => {
@@ -26,9 +25,12 @@ export function createBrokerHandler(deps: { authenticate: (authorization: string
       try {
         parsed = body.parse(JSON.parse(await request.text()));
       } catch (err) {
-        throw new BadRequestError('body must be {"repository_ids": [ids], "permissions": {name: "read"|"write"}}', { cause: err });
+        throw new BadRequestError('body must be {"purpose": "dispatch"|"subscriptions", "repository_id": id} or {"purpose": "repositories", "installation_id": id}', { cause: err });
       }
-      const grant = await deps.broker.mint(tenantId, { repositoryIds: parsed.repository_ids, permissions: parsed.permissions });
+      const grant = await deps.broker.mint(
+        tenantId,
+        parsed.purpose === 'repositories' ? { purpose: parsed.purpose, installationId: parsed.installation_id } : { purpose: parsed.purpose, repositoryId: parsed.repository_id },
+      );
       return {
         status: 201,
         headers: { ...noStore },

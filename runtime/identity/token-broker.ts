@@ -1,9 +1,17 @@
 /**
  * The token broker: only the platform holds the App's private key; a tenant runtime asks here for
- * an installation token and gets one minted for exactly the repositories and permissions of its
- * call — every repository in an installation bound to that tenant, every permission in the allowed
- * set — through `@octokit/auth-app` (which caches tokens per installation, repositories and
- * permissions). Every grant and refusal is audited.
+ * an installation token *for a purpose*, and the broker decides what that purpose needs — the
+ * tenant never names permissions, so it can never widen them:
+ *
+ * | purpose | token |
+ * | --- | --- |
+ * | `dispatch` | `contents: write` on the one repository (GitHub requires it for `repository_dispatch`) |
+ * | `subscriptions` | `single_file: read` on the one repository (its `.github/zekt.yml`) |
+ * | `repositories` | `metadata: read` on one installation (to list its repositories) |
+ *
+ * The repository (or installation) must belong to an installation bound to the calling tenant.
+ * Tokens come from `@octokit/auth-app`, which caches them per installation, repositories and
+ * permissions. Every grant and refusal is audited.
  */
 import { randomUUID } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
@@ -12,18 +20,19 @@ import type { Logger } from '../core/logger.ts';
 import type { InstallationRegistry } from '../platform/installation-registry.ts';
 import { TokenRequestRefusedError } from './identity-errors.ts';
 
-/** What a tenant may ask for: dispatch, read `.github/zekt.yml`, read workflow runs. */
-export const grantablePermissions: Readonly<Record<string, readonly ('read' | 'write')[]>> = {
-  contents: ['read', 'write'],
-  single_file: ['read'],
-  actions: ['read'],
-  metadata: ['read'],
-};
+/** Why a tenant runtime needs a token; the broker derives repositories and permissions from it. */
+export type TokenRequest =
+  | { readonly purpose: 'dispatch' | 'subscriptions'; readonly repositoryId: number }
+  | { readonly purpose: 'repositories'; readonly installationId: number };
 
-export interface TokenRequest {
-  readonly repositoryIds: readonly number[];
-  readonly permissions: Readonly<Record<string, string>>;
-}
+export type TokenPurpose = TokenRequest['purpose'];
+
+/** The permissions each purpose is granted, and nothing else. */
+export const purposePermissions: Readonly<Record<TokenPurpose, Readonly<Record<string, 'read' | 'write'>>>> = {
+  dispatch: { contents: 'write' },
+  subscriptions: { single_file: 'read' },
+  repositories: { metadata: 'read' },
+};
 
 export interface TokenGrant {
   readonly token: string;
@@ -53,11 +62,12 @@ export function createTokenBroker(options: TokenBrokerOptions) {
       at,
       outcome,
       detail,
-      repositoryIds: JSON.stringify(request.repositoryIds),
-      permissions: JSON.stringify(request.permissions),
+      purpose: request.purpose,
+      ...('repositoryId' in request ? { repositoryIds: JSON.stringify([request.repositoryId]) } : {}),
+      permissions: JSON.stringify(purposePermissions[request.purpose]),
       ...(installationId !== undefined ? { installationId } : {}),
     });
-    options.log.info({ tenantId, outcome, detail, repositoryIds: request.repositoryIds, permissions: request.permissions }, `token ${outcome}`);
+    options.log.info({ tenantId, outcome, detail, purpose: request.purpose, ...('repositoryId' in request ? { repositoryId: request.repositoryId } : { installationId: request.installationId }) }, `token ${outcome}`);
   }
 
   async function refuse(tenantId: string, request: TokenRequest, reason: string): Promise<never> {
@@ -67,29 +77,30 @@ export function createTokenBroker(options: TokenBrokerOptions) {
 
   return {
     async mint(tenantId: string, request: TokenRequest): Promise<TokenGrant> {
-      for (const [name, level] of Object.entries(request.permissions)) {
-        if (!grantablePermissions[name]?.includes(level as 'read' | 'write')) {
-          return refuse(tenantId, request, `permission ${name}: ${level} is not grantable`);
-        }
-      }
+      const permissions = purposePermissions[request.purpose];
+      if (!permissions) return refuse(tenantId, request, `purpose ${String(request.purpose)} is not known`);
       const installations = await options.installations.listForTenant(tenantId);
-      const owner = installations.find((i) => request.repositoryIds.every((id) => i.repositories.some((r) => r.id === id)));
-      if (!owner) return refuse(tenantId, request, 'a repository is not in an installation bound to this tenant');
+      const owner =
+        'repositoryId' in request
+          ? installations.find((i) => i.repositories.some((r) => r.id === request.repositoryId))
+          : installations.find((i) => i.installationId === request.installationId);
+      if (!owner) return refuse(tenantId, request, 'repositoryId' in request ? 'the repository is not in an installation bound to this tenant' : 'the installation is not bound to this tenant');
       if (owner.suspended) return refuse(tenantId, request, `installation ${owner.installationId} is suspended`);
 
+      const repositoryIds = 'repositoryId' in request ? [request.repositoryId] : [];
       const auth = await options.appAuth();
       const result = await auth({
         type: 'installation',
         installationId: owner.installationId,
-        repositoryIds: [...request.repositoryIds],
-        permissions: { ...request.permissions },
+        ...(repositoryIds.length > 0 ? { repositoryIds } : {}),
+        permissions: { ...permissions },
       });
       await audit(tenantId, request, 'granted', `installation ${owner.installationId}`, owner.installationId);
       return {
         token: result.token,
         expiresAt: result.expiresAt,
         installationId: owner.installationId,
-        repositoryIds: request.repositoryIds,
+        repositoryIds,
         permissions: result.permissions,
       };
     },

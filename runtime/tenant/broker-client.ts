@@ -4,6 +4,7 @@
  * identity on Azure, its local identity locally) for the broker's audience.
  */
 import type { TokenCredential } from '@azure/identity';
+import type { TokenRequest } from '../identity/token-broker.ts';
 
 export class BrokerRefusedError extends Error {
   override name = 'BrokerRefusedError';
@@ -25,13 +26,18 @@ export interface InstallationToken {
 
 export function createBrokerClient(options: { brokerUrl: string; credential: TokenCredential; audience: string; fetch?: typeof fetch }) {
   return {
-    async installationToken(repositoryIds: readonly number[], permissions: Readonly<Record<string, 'read' | 'write'>>): Promise<InstallationToken> {
+    /** A token for one purpose (see the broker: it alone decides the repositories and permissions). */
+    async installationToken(request: TokenRequest): Promise<InstallationToken> {
       const access = await options.credential.getToken(`${options.audience}/.default`);
       if (!access) throw new BrokerRefusedError(401, 'the identity gave no token for the broker');
       const res = await (options.fetch ?? fetch)(`${options.brokerUrl.replace(/\/$/, '')}/api/tokens`, {
         method: 'POST',
         headers: { authorization: `Bearer ${access.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ repository_ids: repositoryIds, permissions }),
+        body: JSON.stringify(
+          request.purpose === 'repositories'
+            ? { purpose: request.purpose, installation_id: request.installationId }
+            : { purpose: request.purpose, repository_id: request.repositoryId },
+        ),
       });
       const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
       if (res.status !== 201) throw new BrokerRefusedError(res.status, `the broker refused: ${String(body.error ?? res.status)}`);

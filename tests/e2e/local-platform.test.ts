@@ -86,7 +86,7 @@ describe('end to end on the local platform', function () {
       audience: 'api://zekt-broker',
     });
     const [providerId, consumerId] = [...installation.repositoryIds] as [number, number];
-    const granted = await broker.installationToken([consumerId], { contents: 'write' });
+    const granted = await broker.installationToken({ purpose: 'dispatch', repositoryId: consumerId });
     expect(granted.repositoryIds).to.deep.equal([consumerId]);
     await octokitRequest('POST /repos/{owner}/{repo}/dispatches', {
       baseUrl: double.apiUrl,
@@ -97,8 +97,8 @@ describe('end to end on the local platform', function () {
     });
     expect(double.dispatches.map((d) => d.repository)).to.deep.equal(['alice/consumer']);
     let refused = 0;
-    await broker.installationToken([providerId], { administration: 'write' } as never).catch((e: { status: number }) => (refused = e.status));
-    expect(refused).to.equal(403);
+    await broker.installationToken({ purpose: 'administer', repositoryId: providerId } as never).catch((e: { status: number }) => (refused = e.status));
+    expect(refused).to.equal(400);
     expect(double.schemaErrors).to.deep.equal([]);
   });
 });

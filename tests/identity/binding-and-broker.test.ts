@@ -99,9 +99,9 @@ describe('identity: installation binding and the token broker', () => {
       await alice.fetch(`${h.platformUrl}/api/github/setup?installation_id=${aliceInstallation}`);
     });
 
-    it('mints a token down-scoped to exactly the repositories and permissions asked for', async () => {
+    it('mints a dispatch token: contents write on the one repository asked for, nothing more', async () => {
       const identity = h.tenantIdentity('alice');
-      const res = await broker(h.brokerToken(identity), { repository_ids: [consumerId], permissions: { contents: 'write' } });
+      const res = await broker(h.brokerToken(identity), { purpose: 'dispatch', repository_id: consumerId });
       expect(res.status).to.equal(201);
       // GitHub always adds metadata: read to an installation token.
       expect(res.body.permissions).to.deep.equal({ contents: 'write', metadata: 'read' });
@@ -119,37 +119,73 @@ describe('identity: installation binding and the token broker', () => {
       expect(audit).to.deep.equal(['granted']);
     });
 
+    it('mints a subscriptions token that reads the config file and cannot dispatch', async () => {
+      const res = await broker(h.brokerToken(h.tenantIdentity('alice')), { purpose: 'subscriptions', repository_id: consumerId });
+      expect(res.status).to.equal(201);
+      expect(res.body.permissions).to.deep.equal({ single_file: 'read', metadata: 'read' });
+      expect(res.body.repository_ids).to.deep.equal([consumerId]);
+      let status = 0;
+      await octokitRequest('POST /repos/{owner}/{repo}/dispatches', { baseUrl: h.double.apiUrl, headers: { authorization: `token ${String(res.body.token)}` }, owner: 'alice', repo: 'consumer', event_type: 'zekt.test' }).catch(
+        (e: { status: number }) => (status = e.status),
+      );
+      expect(status, 'single_file: read cannot dispatch').to.equal(403);
+    });
+
+    it('mints a repositories token: metadata read over the installation, to list its repositories', async () => {
+      const res = await broker(h.brokerToken(h.tenantIdentity('alice')), { purpose: 'repositories', installation_id: aliceInstallation });
+      expect(res.status).to.equal(201);
+      expect(res.body.permissions).to.deep.equal({ metadata: 'read' });
+      const listed = await octokitRequest('GET /installation/repositories', { baseUrl: h.double.apiUrl, headers: { authorization: `token ${String(res.body.token)}` } });
+      expect(listed.data.repositories.map((r) => r.id).sort()).to.deep.equal([providerId, consumerId].sort());
+    });
+
     it("refuses a tenant asking for another tenant's repository (403), audited", async () => {
       const bob = await signedUp(h, 'bob');
       void bob;
-      const res = await broker(h.brokerToken(h.tenantIdentity('bob')), { repository_ids: [providerId], permissions: { contents: 'write' } });
+      const token = h.brokerToken(h.tenantIdentity('bob'));
+      const res = await broker(token, { purpose: 'dispatch', repository_id: providerId });
       expect(res.status).to.equal(403);
       expect(res.body.token).to.equal(undefined);
+      expect((await broker(token, { purpose: 'repositories', installation_id: aliceInstallation })).status).to.equal(403);
       const audit: { partitionKey: string; outcome: string }[] = [];
       for await (const row of h.storage.table('tokenaudit').listEntities<{ outcome: string }>()) audit.push({ partitionKey: row.partitionKey as string, outcome: row.outcome });
-      expect(audit).to.deep.equal([{ partitionKey: 'bob', outcome: 'refused' }]);
+      expect(audit).to.deep.equal([
+        { partitionKey: 'bob', outcome: 'refused' },
+        { partitionKey: 'bob', outcome: 'refused' },
+      ]);
     });
 
-    it('refuses permissions beyond the allowed set (403), even when the installation has them', async () => {
+    it('takes a purpose, never permissions: naming permissions, many repositories or an unknown purpose is 400 and mints nothing', async () => {
       const token = h.brokerToken(h.tenantIdentity('alice'));
-      for (const permissions of [{ administration: 'write' }, { actions: 'write' }, { contents: 'write', members: 'read' }]) {
-        const res = await broker(token, { repository_ids: [providerId], permissions });
-        expect(res.status, JSON.stringify(permissions)).to.equal(403);
+      for (const body of [
+        { repository_ids: [providerId], permissions: { contents: 'write' } },
+        { purpose: 'dispatch', repository_id: providerId, permissions: { administration: 'write' } },
+        { purpose: 'dispatch', repository_ids: [providerId, consumerId] },
+        { purpose: 'administer', repository_id: providerId },
+        { purpose: 'repositories', repository_id: providerId },
+      ]) {
+        const res = await broker(token, body);
+        expect(res.status, JSON.stringify(body)).to.equal(400);
+        expect(res.body.token).to.equal(undefined);
       }
+      const audit = [];
+      for await (const row of h.storage.table('tokenaudit').listEntities()) audit.push(row);
+      expect(audit).to.deep.equal([]);
     });
 
     it('refuses callers without a valid tenant identity token (401) and malformed bodies (400)', async () => {
       const identity = h.tenantIdentity('alice');
-      expect((await broker(undefined, { repository_ids: [providerId], permissions: { contents: 'write' } })).status).to.equal(401);
-      expect((await broker(h.brokerToken(identity, 'https://vault.azure.net'), { repository_ids: [providerId], permissions: { contents: 'write' } })).status).to.equal(401);
-      expect((await broker(h.brokerToken({ clientId: identity.clientId, secret: 'x'.repeat(64) }), { repository_ids: [providerId], permissions: { contents: 'write' } })).status).to.equal(401);
+      const dispatch = { purpose: 'dispatch', repository_id: providerId };
+      expect((await broker(undefined, dispatch)).status).to.equal(401);
+      expect((await broker(h.brokerToken(identity, 'https://vault.azure.net'), dispatch)).status).to.equal(401);
+      expect((await broker(h.brokerToken({ clientId: identity.clientId, secret: 'x'.repeat(64) }), dispatch)).status).to.equal(401);
       const expiring = h.brokerToken(identity);
       h.advanceClock(2 * 3600_000);
-      expect((await broker(expiring, { repository_ids: [providerId], permissions: { contents: 'write' } })).status).to.equal(401);
+      expect((await broker(expiring, dispatch)).status).to.equal(401);
       const fresh = h.brokerToken(identity);
-      expect((await broker(fresh, { repository_ids: [], permissions: { contents: 'write' } })).status).to.equal(400);
-      expect((await broker(fresh, { repository_ids: [providerId], permissions: { contents: 'admin' } })).status).to.equal(400);
-      expect((await broker(fresh, { repository_ids: [providerId], permissions: {}, extra: 1 })).status).to.equal(400);
+      expect((await broker(fresh, { purpose: 'dispatch' })).status).to.equal(400);
+      expect((await broker(fresh, { purpose: 'dispatch', repository_id: -1 })).status).to.equal(400);
+      expect((await broker(fresh, { ...dispatch, extra: 1 })).status).to.equal(400);
     });
   });
 });
