@@ -105,7 +105,7 @@ export class IngressApp extends pulumi.ComponentResource {
           ZEKT_PLATFORM_VAULT_URL: args.vault.uri,
           ZEKT_TENANT_TARGET: 'azure',
           GITHUB_APP_ID: args.githubAppId,
-          GITHUB_CLIENT_ID: args.githubClientId,
+          GITHUB_APP_CLIENT_ID: args.githubClientId,
           // Known before the app exists: without a custom domain a site is `<name>.azurewebsites.net`.
           ZEKT_PUBLIC_URL: args.publicBaseUrl ?? `https://${args.names.app}.azurewebsites.net`,
           // The Functions host passes these to the Node worker (see runtime/platform/node-arguments.ts).

@@ -194,7 +194,6 @@ export class ProvisioningWorker extends pulumi.ComponentResource {
       ZEKT_TENANT_TARGET: 'azure',
       ZEKT_STORAGE_ACCOUNT_NAME: args.storage.accountName,
       ZEKT_STORAGE_ENDPOINT_SUFFIX: args.storage.endpointSuffix,
-      ZEKT_PROVISIONING_QUEUE: args.storage.provisioningQueue,
       ZEKT_PULUMI_BACKEND_URL: `azblob://${args.storage.stateContainer}`,
       ZEKT_PULUMI_SECRETS_PROVIDER: args.secretsProvider.url,
       ZEKT_PUBLIC_URL: args.publicBaseUrl,

@@ -3,6 +3,10 @@
  * its description; the README table and `.env.example` list the same names (a test checks it).
  * `env` is a parameter so tests pass their own; no other module reads `process.env`.
  */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseEnv } from 'node:util';
+import path from 'node:path';
 import { z } from 'zod';
 
 /** One documented environment variable. */
@@ -102,6 +106,11 @@ export const settings: readonly SettingDefinition[] = [
     name: 'ZEKT_STATE_DIR',
     description: 'Folder for local state: Azurite data, the resource manager, Pulumi state and work directories (`.zekt` by default).',
     example: '.zekt',
+  },
+  {
+    name: 'ZEKT_CACHE_DIR',
+    description: 'Where the Pulumi engine is cached, outside the clone (`$XDG_CACHE_HOME/zekt`, else `~/.cache/zekt`).',
+    example: '~/.cache/zekt',
   },
   {
     name: 'ZEKT_PULUMI_BACKEND_URL',
@@ -239,6 +248,7 @@ const schema = z
     ZEKT_REDELIVERY_MAX_PER_RUN: z.coerce.number().int().min(1).max(100).default(25),
     ZEKT_TENANT_TARGET: z.enum(['local', 'azure']).default('local'),
     ZEKT_STATE_DIR: z.string().min(1).default('.zekt'),
+    ZEKT_CACHE_DIR: z.string().min(1).optional(),
     ZEKT_PULUMI_BACKEND_URL: z.string().regex(/^(file|azblob):\/\/.+/, 'must be a file:// or azblob:// URL').optional(),
     ZEKT_PULUMI_SECRETS_PROVIDER: z
       .string()
@@ -289,6 +299,17 @@ export interface ZektConfig {
   readonly controlPlane: ControlPlaneConfig;
   readonly tenantRuntime: TenantRuntimeConfig;
   readonly identity: IdentityConfig;
+  readonly engine: EngineConfig;
+  /** The settings the environment gave (not defaulted): the local runner picks its parts by them. */
+  readonly given: ReadonlySet<string>;
+}
+
+/** Where the Pulumi engine is and what it runs with (the set-up and the control plane). */
+export interface EngineConfig {
+  /** Cache root; the engine of one version is at `<cacheDir>/pulumi/v<version>/bin/pulumi`. */
+  readonly cacheDir: string;
+  /** The PATH the engine runs with (after the dynamic-provider launcher and Node). */
+  readonly searchPath: string;
 }
 
 export interface IdentityConfig {
@@ -357,10 +378,55 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads and checks settings once. Empty strings count as unset. */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): ZektConfig {
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The engine's settings alone: `npm run setup` needs them before any other setting exists. Besides
+ * `ZEKT_CACHE_DIR` it reads the operating system's `XDG_CACHE_HOME`, `HOME` and `PATH`.
+ */
+export function loadEngineConfig(env: Environment): EngineConfig {
+  const given = (name: string) => (env[name] === '' ? undefined : env[name]);
+  const home = given('HOME') ?? os.homedir();
+  const cacheDir = given('ZEKT_CACHE_DIR')?.replace(/^~(?=\/|$)/, home) ?? path.join(given('XDG_CACHE_HOME') ?? path.join(home, '.cache'), 'zekt');
+  return { cacheDir, searchPath: env.PATH ?? '' };
+}
+
+/**
+ * The environment with the settings of a `.env` file beneath it (a variable already set wins),
+ * for runs on a laptop. `.env` is git-ignored; its values are never logged. No file, no change.
+ * Parsed with Node's own `util.parseEnv`; `process.env` itself is left alone.
+ */
+export function loadDotEnv(env: Environment, file = '.env'): Environment {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return env;
+    throw new ConfigError([`${file}: ${(err as Error).message}`], { cause: err });
+  }
+  return { ...parseEnv(text), ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')) };
+}
+
+/**
+ * What a local runner (`npm start`, the operator CLI) needs before it knows where storage is: the
+ * state folder, and whether a setting already names storage (otherwise it starts or finds Azurite).
+ */
+export function loadLocalSettings(env: Environment): { readonly stateDir: string; readonly storageGiven: boolean } {
+  const given = (name: string) => (env[name] === '' ? undefined : env[name]);
+  return {
+    stateDir: given('ZEKT_STATE_DIR') ?? '.zekt',
+    storageGiven: Boolean(given('ZEKT_STORAGE_CONNECTION_STRING') ?? given('ZEKT_STORAGE_ACCOUNT_NAME')),
+  };
+}
+
+/**
+ * Reads and checks settings once. Empty strings count as unset. `overrides` win over `env`: what
+ * a runner fills in itself (the local platform's Azurite connection string, its chosen port).
+ */
+export function loadConfig(env: Environment, overrides: Environment = {}): ZektConfig {
+  const merged: Environment = { ...env, ...overrides };
   const known = Object.fromEntries(
-    settings.map((s) => [s.name, env[s.name] === '' ? undefined : env[s.name]]),
+    settings.map((s) => [s.name, merged[s.name] === '' ? undefined : merged[s.name]]),
   );
   const parsed = schema.safeParse(known);
   if (!parsed.success) {
@@ -377,6 +443,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): Z
         ...(e.AZURE_CLIENT_ID ? { managedIdentityClientId: e.AZURE_CLIENT_ID } : {}),
       };
   return {
+    given: new Set(Object.keys(known).filter((name) => known[name] !== undefined)),
+    engine: loadEngineConfig(merged),
     logLevel: e.ZEKT_LOG_LEVEL,
     host: e.ZEKT_HOST,
     port: e.ZEKT_PORT,

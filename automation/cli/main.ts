@@ -7,7 +7,7 @@
  * `zekt worker [--drain]` runs the provisioning worker itself (the Azure target's job).
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig } from '../../runtime/config.ts';
+import { ConfigError, loadConfig, loadLocalSettings } from '../../runtime/config.ts';
 import { createLogger } from '../../runtime/core/logger.ts';
 import { createStorage, type Storage } from '../../runtime/storage/create-storage.ts';
 import { platformStorageLayout } from '../../runtime/platform/platform-storage-layout.ts';
@@ -27,11 +27,9 @@ let storage: Promise<Storage> | undefined;
 /** The platform's storage, resolved once, when a command first needs it. */
 function platformStorage(): Promise<Storage> {
   return (storage ??= (async () => {
-    const env: Record<string, string | undefined> = { ...process.env };
-    if (!env.ZEKT_STORAGE_CONNECTION_STRING && !env.ZEKT_STORAGE_ACCOUNT_NAME) {
-      env.ZEKT_STORAGE_CONNECTION_STRING = await discoverPlatformStorage(env.ZEKT_STATE_DIR || '.zekt');
-    }
-    return createStorage(loadConfig(env).storage);
+    const local = loadLocalSettings(process.env);
+    const found = local.storageGiven ? {} : { ZEKT_STORAGE_CONNECTION_STRING: await discoverPlatformStorage(local.stateDir) };
+    return createStorage(loadConfig(process.env, found).storage);
   })());
 }
 
@@ -75,7 +73,7 @@ program
     const config = loadConfig(process.env);
     const log = createLogger({ level: config.logLevel, base: { component: 'provisioning-worker' } });
     const storage = createStorage(config.storage);
-    const controlPlane = await createControlPlane({ config, storage, log, env: process.env });
+    const controlPlane = await createControlPlane({ config, storage, log });
     const stop = new AbortController();
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
     await runProvisioningWorker({ config, storage, controlPlane, log, drain: Boolean(opts.drain), signal: stop.signal });

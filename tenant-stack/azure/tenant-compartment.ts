@@ -208,7 +208,7 @@ export class TenantCompartment extends pulumi.ComponentResource {
           ZEKT_STORAGE_ACCOUNT_NAME: storage.accountName,
           ZEKT_STORAGE_ENDPOINT_SUFFIX: storage.endpointSuffix,
           AZURE_CLIENT_ID: identity.clientId,
-          ...(args.platformBaseUrl ? { ZEKT_PLATFORM_URL: args.platformBaseUrl } : {}),
+          ...(args.platformBaseUrl ? { ZEKT_BROKER_URL: args.platformBaseUrl } : {}),
         },
         ...(args.maximumInstanceCount ? { maximumInstanceCount: args.maximumInstanceCount } : {}),
       },
