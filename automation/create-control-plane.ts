@@ -107,6 +107,8 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
           platformSubnetIds: settings.azure.platformSubnetIds,
           ...(settings.azure.ingressPrincipalId ? { ingressPrincipalId: settings.azure.ingressPrincipalId } : {}),
           ...(config.publicUrl ? { platformBaseUrl: config.publicUrl } : {}),
+          brokerAudience: config.identity.brokerAudience,
+          ...(settings.azure.tenantPackageDir ? { packageDir: settings.azure.tenantPackageDir } : {}),
         });
       }
       if (!options.local) throw new TenantTargetUnavailableError('the local target needs the local resource manager');

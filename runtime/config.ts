@@ -169,6 +169,11 @@ export const settings: readonly SettingDefinition[] = [
     description: "Azure target: platform subnet ids admitted by every tenant vault's firewall, comma-separated.",
     example: '/subscriptions/…/subnets/worker',
   },
+  {
+    name: 'ZEKT_TENANT_PACKAGE_DIR',
+    description: "Azure target: folder of the tenant app package (built by `npm run build`, dependencies installed) each tenant's app is deployed from; the worker image sets it.",
+    example: '/app/tenant-app',
+  },
   // Tenant runtime: set by the control plane on each tenant's Functions app (local: its process).
   { name: 'ZEKT_TENANT_ID', description: 'The tenant a tenant runtime serves.', example: 'acme' },
   {
@@ -206,6 +211,11 @@ export const settings: readonly SettingDefinition[] = [
     example: 'api://zekt-broker',
   },
   {
+    name: 'ZEKT_BROKER_CLIENT_ID',
+    description: "Client id of the broker's Entra application: the audience v2 tokens name (Azure; set by the platform program).",
+    example: '00000000-0000-0000-0000-000000000000',
+  },
+  {
     name: 'AZURE_ENTRA_TENANT_ID',
     description: 'Entra ID directory whose managed-identity tokens the broker accepts (Azure only; locally the resource manager vouches for identities).',
     example: '00000000-0000-0000-0000-000000000000',
@@ -239,6 +249,7 @@ const schema = z
     ZEKT_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(8),
     ZEKT_AUTH_STATE_TTL_MINUTES: z.coerce.number().positive().max(15).default(10),
     ZEKT_BROKER_AUDIENCE: z.string().min(3).default('api://zekt-broker'),
+    ZEKT_BROKER_CLIENT_ID: z.uuid().optional(),
     AZURE_ENTRA_TENANT_ID: z.uuid().optional(),
     ZEKT_WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
     ZEKT_INGRESS_INLINE_BODY_BYTES: z.coerce.number().int().min(0).max(48 * 1024).default(48 * 1024),
@@ -266,6 +277,7 @@ const schema = z
       .string()
       .transform((v) => v.split(',').map((id) => id.trim()).filter(Boolean))
       .optional(),
+    ZEKT_TENANT_PACKAGE_DIR: z.string().min(1).optional(),
     ZEKT_TENANT_ID: z.string().regex(/^[a-z][a-z0-9-]{2,31}$/, 'must be a tenant id').optional(),
     ZEKT_TENANT_VAULT_URL: z.url({ protocol: /^https$/ }).optional(),
     ZEKT_LOCAL_IDENTITY_CLIENT_ID: z.uuid().optional(),
@@ -318,6 +330,8 @@ export interface IdentityConfig {
   readonly sessionTtlSeconds: number;
   readonly authStateTtlSeconds: number;
   readonly brokerAudience: string;
+  /** The broker application's client id (Azure): v2 tokens carry it as `aud`, v1 the audience URI. */
+  readonly brokerClientId?: string;
   readonly entraTenantId?: string;
 }
 
@@ -345,6 +359,8 @@ export interface AzureTargetConfig {
   readonly controlPlanePrincipalId: string;
   readonly ingressPrincipalId?: string;
   readonly platformSubnetIds: readonly string[];
+  /** The tenant app package deployed to each tenant's Functions app. */
+  readonly tenantPackageDir?: string;
 }
 
 /** What a tenant's own Functions app (local: its process) is told about itself. */
@@ -462,6 +478,7 @@ export function loadConfig(env: Environment, overrides: Environment = {}): ZektC
       sessionTtlSeconds: Math.round(e.ZEKT_SESSION_TTL_HOURS * 3600),
       authStateTtlSeconds: Math.round(e.ZEKT_AUTH_STATE_TTL_MINUTES * 60),
       brokerAudience: e.ZEKT_BROKER_AUDIENCE,
+      ...(e.ZEKT_BROKER_CLIENT_ID ? { brokerClientId: e.ZEKT_BROKER_CLIENT_ID } : {}),
       ...(e.AZURE_ENTRA_TENANT_ID ? { entraTenantId: e.AZURE_ENTRA_TENANT_ID } : {}),
     },
     ingress: {
@@ -489,6 +506,7 @@ export function loadConfig(env: Environment, overrides: Environment = {}): ZektC
               controlPlanePrincipalId: e.ZEKT_CONTROL_PLANE_PRINCIPAL_ID,
               ...(e.ZEKT_INGRESS_PRINCIPAL_ID ? { ingressPrincipalId: e.ZEKT_INGRESS_PRINCIPAL_ID } : {}),
               platformSubnetIds: e.ZEKT_PLATFORM_SUBNET_IDS ?? [],
+              ...(e.ZEKT_TENANT_PACKAGE_DIR ? { tenantPackageDir: e.ZEKT_TENANT_PACKAGE_DIR } : {}),
             },
           }
         : {}),
