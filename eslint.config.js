@@ -17,6 +17,26 @@ export default tseslint.config(
     },
   },
   {
+    // Only the config module reads the environment (settings are named, checked and documented
+    // there); an entry script may hand `process.env` to one of its loaders, nothing else.
+    files: ['runtime/**/*.ts', 'automation/**/*.ts', 'platform/**/*.ts', 'tenant-stack/**/*.ts', 'local/**/*.ts', 'policy/**/*.ts', 'scripts/**/*.ts'],
+    ignores: ['runtime/config.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "MemberExpression[object.name='process'][property.name='env']:not(CallExpression[callee.name=/^load(Config|EngineConfig|LocalSettings|DotEnv)$/] > MemberExpression.arguments)",
+          message: 'Read settings through runtime/config.ts: pass process.env to loadConfig (or loadEngineConfig / loadLocalSettings / loadDotEnv) in an entry script.',
+        },
+        {
+          selector: "VariableDeclarator[init.name='process'] > ObjectPattern > Property[key.name='env']",
+          message: 'Read settings through runtime/config.ts, not by destructuring process.',
+        },
+      ],
+    },
+  },
+  {
     // chai assertions such as `expect(x).to.exist` are property reads.
     files: ['tests/**/*.ts'],
     rules: { '@typescript-eslint/no-unused-expressions': 'off' },

@@ -39,8 +39,6 @@ export interface ControlPlaneOptions {
   /** The platform's storage (registry, leases, queue). */
   readonly storage: Storage;
   readonly log: Logger;
-  /** Process environment: where the engine is cached (`ZEKT_CACHE_DIR`) and the PATH it runs with. */
-  readonly env: Readonly<Record<string, string | undefined>>;
   /** Required for the local target. */
   readonly local?: LocalTargetDeps;
   /** The secrets provider's passphrase (passphrase provider only), read from the platform vault. */
@@ -71,7 +69,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const { config, storage, log } = options;
   const settings = config.controlPlane;
   // Fails with PulumiEngineMissingError naming `npm run setup` when the engine is not there.
-  const engineRoot = options.workspaces ? '' : await locatePulumiEngine(options.env);
+  const engineRoot = options.workspaces ? '' : await locatePulumiEngine(config.engine.cacheDir);
   const stateDir = path.resolve(settings.stateDir);
   const local = settings.target === 'local';
   const backendUrl = settings.backendUrl ?? (local ? `file://${path.join(stateDir, 'pulumi')}` : 'azblob://pulumi-state');
@@ -109,6 +107,8 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
           platformSubnetIds: settings.azure.platformSubnetIds,
           ...(settings.azure.ingressPrincipalId ? { ingressPrincipalId: settings.azure.ingressPrincipalId } : {}),
           ...(config.publicUrl ? { platformBaseUrl: config.publicUrl } : {}),
+          brokerAudience: config.identity.brokerAudience,
+          ...(settings.azure.tenantPackageDir ? { packageDir: settings.azure.tenantPackageDir } : {}),
         });
       }
       if (!options.local) throw new TenantTargetUnavailableError('the local target needs the local resource manager');
@@ -133,7 +133,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
         secretsProvider,
         engineRoot,
         nodeDir: path.dirname(process.execPath),
-        searchPath: options.env.PATH ?? '',
+        searchPath: config.engine.searchPath,
         env: engineEnv,
       }),
     programFor,

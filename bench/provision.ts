@@ -14,7 +14,7 @@ import { startAzurite } from '../local/azurite/start-azurite.ts';
 import { startLocalControlPlane } from '../local/start-local-control-plane.ts';
 import { enqueueProvisioning } from '../automation/enqueue-provisioning.ts';
 import type { ProvisioningTimings } from '../automation/provisioning-worker.ts';
-import { loadConfig } from '../runtime/config.ts';
+import { loadConfig, loadEngineConfig } from '../runtime/config.ts';
 import { createLogger } from '../runtime/core/logger.ts';
 import { zektVersion } from '../runtime/core/version.ts';
 import { createStorage } from '../runtime/storage/create-storage.ts';
@@ -88,7 +88,7 @@ async function scenario(name: string, ids: readonly string[], parallelism: numbe
       ZEKT_LOG_LEVEL: 'warn',
     });
     const storage = createStorage(config.storage);
-    const controlPlane = await startLocalControlPlane({ config, storage, log, env: process.env, managerPort: 0, overrides: { onTimings: (t) => timings.push(t) } });
+    const controlPlane = await startLocalControlPlane({ config: { ...config, engine: loadEngineConfig(process.env) }, storage, log, managerPort: 0, overrides: { onTimings: (t) => timings.push(t) } });
     const host = await createLocalHost({
       table: createPlatformFunctions({ config, storage, log, version: zektVersion, provisioning: controlPlane.worker.handle }),
       storage,

@@ -19,7 +19,6 @@ export interface LocalControlPlaneOptions {
   readonly config: ZektConfig;
   readonly storage: Storage;
   readonly log: Logger;
-  readonly env: Readonly<Record<string, string | undefined>>;
   /** Resource manager port; the configured one (`ZEKT_RESOURCE_MANAGER_PORT`) by default. */
   readonly managerPort?: number;
   /** Extra control-plane options (tests: a lease holder, timings). */
@@ -56,7 +55,6 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       config: options.config,
       storage: options.storage,
       log: options.log.child({ component: 'control-plane' }),
-      env: options.env,
       local: { managerUrl: manager.url, managerToken: manager.adminToken, platformVaultName: manager.platform.vaultName },
       passphrase,
       ...options.overrides,

@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../runtime/config.ts';
+import { loadConfig, loadLocalSettings } from '../runtime/config.ts';
 import { createLogger, type Logger } from '../runtime/core/logger.ts';
 import { zektVersion } from '../runtime/core/version.ts';
 import { createStorage } from '../runtime/storage/create-storage.ts';
@@ -26,6 +26,7 @@ import { tenantResourceNames } from '../tenant-stack/resource-names.ts';
 import { seedPlatformVault } from './seed-platform-vault.ts';
 
 export interface LocalPlatformOptions {
+  /** The settings, read only through `runtime/config.ts`. */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Folder for local state (Azurite data, engine state); `.zekt` by default. */
   readonly stateDir?: string;
@@ -49,7 +50,8 @@ export interface LocalPlatform {
 }
 
 export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
-  const stateDir = path.resolve(options.stateDir ?? options.env.ZEKT_STATE_DIR ?? '.zekt');
+  const local = loadLocalSettings(options.env);
+  const stateDir = path.resolve(options.stateDir ?? local.stateDir);
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const fn of stops.reverse()) await fn();
@@ -57,12 +59,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   try {
     const azurite = await startAzurite(options.inMemory ? {} : { location: path.join(stateDir, 'azurite') });
     stops.push(() => azurite.stop());
-    const env = { ZEKT_STORAGE_CONNECTION_STRING: azurite.connectionString(), ...options.env, ZEKT_STATE_DIR: stateDir };
+    const filled: Record<string, string> = {
+      ...(local.storageGiven ? {} : { ZEKT_STORAGE_CONNECTION_STRING: azurite.connectionString() }),
+      ZEKT_STATE_DIR: stateDir,
+    };
     // Read once before the double starts, for the log level and bind address (and to fail early).
-    const preliminary = loadConfig(env);
+    const preliminary = loadConfig(options.env, filled);
     const log = options.log ?? createLogger({ level: preliminary.logLevel });
     let githubDouble: GitHubDouble | undefined;
-    if (!options.env.GITHUB_API_URL) {
+    if (!preliminary.given.has('GITHUB_API_URL')) {
       githubDouble = await startGitHubDouble({
         host: preliminary.host,
         port: options.githubDoublePort ?? 0,
@@ -75,17 +80,17 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     // The platform's address is fixed before anything needs it (OAuth callback, the tenants' broker URL).
     const port = preliminary.port === 0 ? await freePort(preliminary.host) : preliminary.port;
     const publicUrl = preliminary.publicUrl ?? `http://${preliminary.host}:${port}`;
-    const withGitHub = {
+    const withGitHub: Record<string, string> = {
+      ...filled,
       ...(githubDouble
         ? {
-            ...env,
             GITHUB_API_URL: githubDouble.apiUrl,
             GITHUB_WEB_URL: githubDouble.webUrl,
             GITHUB_OIDC_ISSUER: githubDouble.oidcIssuer,
-            GITHUB_APP_ID: options.env.GITHUB_APP_ID ?? String(githubDouble.app.id),
-            GITHUB_APP_CLIENT_ID: options.env.GITHUB_APP_CLIENT_ID ?? githubDouble.app.clientId,
+            GITHUB_APP_ID: preliminary.identity.appId ?? String(githubDouble.app.id),
+            GITHUB_APP_CLIENT_ID: preliminary.identity.appClientId ?? githubDouble.app.clientId,
           }
-        : env),
+        : {}),
       ZEKT_PORT: String(port),
       ZEKT_PUBLIC_URL: publicUrl,
     };
@@ -99,17 +104,17 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       if (ephemeral) stops.push(() => rm(ephemeral, { recursive: true, force: true }));
       // The resource manager also serves the platform's local vault (its URL becomes a setting).
       controlPlane = await startLocalControlPlane({
-        config: loadConfig(ephemeral ? { ...withGitHub, ZEKT_STATE_DIR: ephemeral } : withGitHub),
+        config: loadConfig(options.env, ephemeral ? { ...withGitHub, ZEKT_STATE_DIR: ephemeral } : withGitHub),
         storage,
         log,
-        env: options.env,
-        ...(ephemeral && !options.env.ZEKT_RESOURCE_MANAGER_PORT ? { managerPort: 0 } : {}),
+        ...(ephemeral && !preliminary.given.has('ZEKT_RESOURCE_MANAGER_PORT') ? { managerPort: 0 } : {}),
       });
       const started = controlPlane;
       stops.push(() => started.stop());
     }
     const config = loadConfig(
-      controlPlane && !options.env.ZEKT_PLATFORM_VAULT_URL ? { ...withGitHub, ZEKT_PLATFORM_VAULT_URL: controlPlane.manager.platform.vaultUrl } : withGitHub,
+      options.env,
+      controlPlane && !preliminary.platformVaultUrl ? { ...withGitHub, ZEKT_PLATFORM_VAULT_URL: controlPlane.manager.platform.vaultUrl } : withGitHub,
     );
     let parts: ReturnType<typeof createPlatformParts> | undefined;
     if (controlPlane) {

@@ -35,6 +35,12 @@ export interface IngressAppArgs {
   readonly publicBaseUrl?: string;
   readonly githubAppId: string;
   readonly githubClientId: string;
+  /** The directory whose managed-identity tokens the broker accepts. */
+  readonly entraTenantId: pulumi.Input<string>;
+  /** The broker's Entra application: tokens name it in `aud` (v1: the URI; v2: the client id). */
+  readonly broker: { readonly audience: pulumi.Input<string>; readonly clientId: pulumi.Input<string> };
+  /** The platform app package (`dist/packages/platform-app`, dependencies installed). */
+  readonly packageDir?: string;
   readonly tags: Tags;
 }
 
@@ -105,12 +111,16 @@ export class IngressApp extends pulumi.ComponentResource {
           ZEKT_PLATFORM_VAULT_URL: args.vault.uri,
           ZEKT_TENANT_TARGET: 'azure',
           GITHUB_APP_ID: args.githubAppId,
-          GITHUB_CLIENT_ID: args.githubClientId,
+          GITHUB_APP_CLIENT_ID: args.githubClientId,
+          AZURE_ENTRA_TENANT_ID: args.entraTenantId,
+          ZEKT_BROKER_AUDIENCE: args.broker.audience,
+          ZEKT_BROKER_CLIENT_ID: args.broker.clientId,
           // Known before the app exists: without a custom domain a site is `<name>.azurewebsites.net`.
           ZEKT_PUBLIC_URL: args.publicBaseUrl ?? `https://${args.names.app}.azurewebsites.net`,
           // The Functions host passes these to the Node worker (see runtime/platform/node-arguments.ts).
           languageWorkers__node__arguments: platformNodeArguments.join(' '),
         },
+        ...(args.packageDir ? { packageDir: args.packageDir } : {}),
       },
       { ...child, dependsOn: grants },
     );

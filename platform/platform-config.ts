@@ -29,6 +29,7 @@ export const platformConfigKeys: readonly ConfigKey[] = [
   { key: 'githubClientSecret', description: 'OAuth client secret of the GitHub App.', required: true, secret: true },
   { key: 'sessionKey', description: 'Key that signs session cookies (at least 32 random bytes, base64).', required: true, secret: true },
   { key: 'workerImage', description: 'Image of the provisioning worker (built from `automation/Dockerfile`), by digest or tag.', required: true, secret: false, example: 'zektregistry.azurecr.io/zekt-provisioner:1.0.0' },
+  { key: 'platformPackageDir', description: 'Folder of the platform app package, built by `npm run build` with its production dependencies installed (default `dist/packages/platform-app`).', required: false, secret: false, example: 'dist/packages/platform-app' },
   { key: 'workerRegistryServer', description: 'Registry the worker image is pulled from with the worker identity (grant it AcrPull there).', required: false, secret: false, example: 'zektregistry.azurecr.io' },
   { key: 'allowedIpRanges', description: 'JSON list of public IPv4 ranges admitted by the platform vault firewall (break-glass access).', required: false, secret: false, example: '["203.0.113.0/28"]' },
   { key: 'webhookPayloadRetentionDays', description: 'Days raw webhook payloads are kept (default 30).', required: false, secret: false, example: '30' },
@@ -51,6 +52,7 @@ export interface PlatformConfig {
   readonly sessionKey: pulumi.Output<string>;
   readonly workerImage: string;
   readonly workerRegistryServer?: string;
+  readonly platformPackageDir: string;
   readonly allowedIpRanges: readonly string[];
   readonly webhookPayloadRetentionDays: number;
   readonly logRetentionDays: number;
@@ -141,6 +143,7 @@ export function readPlatformConfig(config: pulumi.Config, stack: string): Platfo
     sessionKey: values.sessionKey as pulumi.Output<string>,
     workerImage: workerImage as string,
     ...(workerRegistryServer ? { workerRegistryServer } : {}),
+    platformPackageDir: text('platformPackageDir') ?? 'dist/packages/platform-app',
     allowedIpRanges,
     webhookPayloadRetentionDays: values.webhookPayloadRetentionDays,
     logRetentionDays: values.logRetentionDays,

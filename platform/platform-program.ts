@@ -19,6 +19,7 @@ import { platformStorageLayout, platformStorageResources } from '../runtime/plat
 import { PlatformVault } from './platform-vault.ts';
 import { ProvisioningWorker } from './provisioning-worker.ts';
 import { TenantGuardrails } from './tenant-guardrails.ts';
+import { BrokerApplication } from './broker-application.ts';
 
 /** The ingress app's own deployment package lives next to the control-plane data. */
 export const deploymentPackageContainer = 'deployment-package';
@@ -43,6 +44,8 @@ export interface PlatformOutputs {
   readonly ingressPrincipalId: pulumi.Output<string>;
   readonly platformSubnetIds: pulumi.Output<string[]>;
   readonly provisioningJobName: pulumi.Output<string>;
+  /** What tenant identities ask Entra tokens for (`api://<client id>` of the broker's application). */
+  readonly brokerAudience: pulumi.Output<string>;
 }
 
 export function platformProgram(config: PlatformConfig): PlatformOutputs {
@@ -108,6 +111,8 @@ export function platformProgram(config: PlatformConfig): PlatformOutputs {
     },
   });
 
+  const broker = new BrokerApplication('platform-broker', { displayName: `Zekt token broker (${config.environment})` });
+
   const ingress = new IngressApp('platform-ingress', {
     ...placed,
     names: { identity: names.ingressIdentity, plan: names.appServicePlan, app: names.functionApp },
@@ -127,6 +132,9 @@ export function platformProgram(config: PlatformConfig): PlatformOutputs {
     ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
     githubAppId: config.githubAppId,
     githubClientId: config.githubClientId,
+    entraTenantId: client.tenantId,
+    broker: { audience: broker.audience, clientId: broker.clientId },
+    packageDir: config.platformPackageDir,
   });
 
   const worker = new ProvisioningWorker('platform-provisioner', {
@@ -160,6 +168,7 @@ export function platformProgram(config: PlatformConfig): PlatformOutputs {
     maxExecutions: config.provisioningMaxExecutions,
     ingressPrincipalId: ingress.principalId,
     publicBaseUrl: ingress.baseUrl,
+    brokerAudience: broker.audience,
   });
 
   // Policy definitions live in the subscription they guard; another subscription needs its own provider.
@@ -188,5 +197,6 @@ export function platformProgram(config: PlatformConfig): PlatformOutputs {
     ingressPrincipalId: ingress.principalId,
     platformSubnetIds: pulumi.all(platformSubnetIds),
     provisioningJobName: worker.jobName,
+    brokerAudience: broker.audience,
   };
 }

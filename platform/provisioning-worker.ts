@@ -59,6 +59,8 @@ export interface ProvisioningWorkerArgs {
   /** Handed to tenant stacks: who manages tenant secrets, who may read forward secrets. */
   readonly ingressPrincipalId: pulumi.Input<string>;
   readonly publicBaseUrl: pulumi.Input<string>;
+  /** Handed to tenant stacks: what tenant identities ask the broker's tokens for. */
+  readonly brokerAudience: pulumi.Input<string>;
   readonly tags: Tags;
 }
 
@@ -194,10 +196,10 @@ export class ProvisioningWorker extends pulumi.ComponentResource {
       ZEKT_TENANT_TARGET: 'azure',
       ZEKT_STORAGE_ACCOUNT_NAME: args.storage.accountName,
       ZEKT_STORAGE_ENDPOINT_SUFFIX: args.storage.endpointSuffix,
-      ZEKT_PROVISIONING_QUEUE: args.storage.provisioningQueue,
       ZEKT_PULUMI_BACKEND_URL: `azblob://${args.storage.stateContainer}`,
       ZEKT_PULUMI_SECRETS_PROVIDER: args.secretsProvider.url,
       ZEKT_PUBLIC_URL: args.publicBaseUrl,
+      ZEKT_BROKER_AUDIENCE: args.brokerAudience,
       ZEKT_TENANT_LOCATION: args.location,
       ZEKT_CONTROL_PLANE_PRINCIPAL_ID: identity.principalId,
       ZEKT_INGRESS_PRINCIPAL_ID: args.ingressPrincipalId,

@@ -7,6 +7,8 @@
 export const untaggableTypes: ReadonlySet<string> = new Set([
   'azure-native:storage:BlobServiceProperties',
   'azure-native:storage:BlobContainer',
+  // A blob carries metadata, not ARM tags (the deployment package).
+  'azure-native:storage:Blob',
   'azure-native:storage:Queue',
   'azure-native:storage:Table',
   'azure-native:storage:ManagementPolicy',

@@ -3,6 +3,10 @@
  * its description; the README table and `.env.example` list the same names (a test checks it).
  * `env` is a parameter so tests pass their own; no other module reads `process.env`.
  */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseEnv } from 'node:util';
+import path from 'node:path';
 import { z } from 'zod';
 
 /** One documented environment variable. */
@@ -104,6 +108,11 @@ export const settings: readonly SettingDefinition[] = [
     example: '.zekt',
   },
   {
+    name: 'ZEKT_CACHE_DIR',
+    description: 'Where the Pulumi engine is cached, outside the clone (`$XDG_CACHE_HOME/zekt`, else `~/.cache/zekt`).',
+    example: '~/.cache/zekt',
+  },
+  {
     name: 'ZEKT_PULUMI_BACKEND_URL',
     description:
       'Pulumi state backend of the tenant stacks (`file://<state dir>/pulumi` locally; on Azure `azblob://pulumi-state` in the platform storage account).',
@@ -160,6 +169,11 @@ export const settings: readonly SettingDefinition[] = [
     description: "Azure target: platform subnet ids admitted by every tenant vault's firewall, comma-separated.",
     example: '/subscriptions/…/subnets/worker',
   },
+  {
+    name: 'ZEKT_TENANT_PACKAGE_DIR',
+    description: "Azure target: folder of the tenant app package (built by `npm run build`, dependencies installed) each tenant's app is deployed from; the worker image sets it.",
+    example: '/app/tenant-app',
+  },
   // Tenant runtime: set by the control plane on each tenant's Functions app (local: its process).
   { name: 'ZEKT_TENANT_ID', description: 'The tenant a tenant runtime serves.', example: 'acme' },
   {
@@ -197,6 +211,11 @@ export const settings: readonly SettingDefinition[] = [
     example: 'api://zekt-broker',
   },
   {
+    name: 'ZEKT_BROKER_CLIENT_ID',
+    description: "Client id of the broker's Entra application: the audience v2 tokens name (Azure; set by the platform program).",
+    example: '00000000-0000-0000-0000-000000000000',
+  },
+  {
     name: 'AZURE_ENTRA_TENANT_ID',
     description: 'Entra ID directory whose managed-identity tokens the broker accepts (Azure only; locally the resource manager vouches for identities).',
     example: '00000000-0000-0000-0000-000000000000',
@@ -230,6 +249,7 @@ const schema = z
     ZEKT_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(8),
     ZEKT_AUTH_STATE_TTL_MINUTES: z.coerce.number().positive().max(15).default(10),
     ZEKT_BROKER_AUDIENCE: z.string().min(3).default('api://zekt-broker'),
+    ZEKT_BROKER_CLIENT_ID: z.uuid().optional(),
     AZURE_ENTRA_TENANT_ID: z.uuid().optional(),
     ZEKT_WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
     ZEKT_INGRESS_INLINE_BODY_BYTES: z.coerce.number().int().min(0).max(48 * 1024).default(48 * 1024),
@@ -239,6 +259,7 @@ const schema = z
     ZEKT_REDELIVERY_MAX_PER_RUN: z.coerce.number().int().min(1).max(100).default(25),
     ZEKT_TENANT_TARGET: z.enum(['local', 'azure']).default('local'),
     ZEKT_STATE_DIR: z.string().min(1).default('.zekt'),
+    ZEKT_CACHE_DIR: z.string().min(1).optional(),
     ZEKT_PULUMI_BACKEND_URL: z.string().regex(/^(file|azblob):\/\/.+/, 'must be a file:// or azblob:// URL').optional(),
     ZEKT_PULUMI_SECRETS_PROVIDER: z
       .string()
@@ -256,6 +277,7 @@ const schema = z
       .string()
       .transform((v) => v.split(',').map((id) => id.trim()).filter(Boolean))
       .optional(),
+    ZEKT_TENANT_PACKAGE_DIR: z.string().min(1).optional(),
     ZEKT_TENANT_ID: z.string().regex(/^[a-z][a-z0-9-]{2,31}$/, 'must be a tenant id').optional(),
     ZEKT_TENANT_VAULT_URL: z.url({ protocol: /^https$/ }).optional(),
     ZEKT_LOCAL_IDENTITY_CLIENT_ID: z.uuid().optional(),
@@ -289,6 +311,17 @@ export interface ZektConfig {
   readonly controlPlane: ControlPlaneConfig;
   readonly tenantRuntime: TenantRuntimeConfig;
   readonly identity: IdentityConfig;
+  readonly engine: EngineConfig;
+  /** The settings the environment gave (not defaulted): the local runner picks its parts by them. */
+  readonly given: ReadonlySet<string>;
+}
+
+/** Where the Pulumi engine is and what it runs with (the set-up and the control plane). */
+export interface EngineConfig {
+  /** Cache root; the engine of one version is at `<cacheDir>/pulumi/v<version>/bin/pulumi`. */
+  readonly cacheDir: string;
+  /** The PATH the engine runs with (after the dynamic-provider launcher and Node). */
+  readonly searchPath: string;
 }
 
 export interface IdentityConfig {
@@ -297,6 +330,8 @@ export interface IdentityConfig {
   readonly sessionTtlSeconds: number;
   readonly authStateTtlSeconds: number;
   readonly brokerAudience: string;
+  /** The broker application's client id (Azure): v2 tokens carry it as `aud`, v1 the audience URI. */
+  readonly brokerClientId?: string;
   readonly entraTenantId?: string;
 }
 
@@ -324,6 +359,8 @@ export interface AzureTargetConfig {
   readonly controlPlanePrincipalId: string;
   readonly ingressPrincipalId?: string;
   readonly platformSubnetIds: readonly string[];
+  /** The tenant app package deployed to each tenant's Functions app. */
+  readonly tenantPackageDir?: string;
 }
 
 /** What a tenant's own Functions app (local: its process) is told about itself. */
@@ -357,10 +394,55 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads and checks settings once. Empty strings count as unset. */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): ZektConfig {
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The engine's settings alone: `npm run setup` needs them before any other setting exists. Besides
+ * `ZEKT_CACHE_DIR` it reads the operating system's `XDG_CACHE_HOME`, `HOME` and `PATH`.
+ */
+export function loadEngineConfig(env: Environment): EngineConfig {
+  const given = (name: string) => (env[name] === '' ? undefined : env[name]);
+  const home = given('HOME') ?? os.homedir();
+  const cacheDir = given('ZEKT_CACHE_DIR')?.replace(/^~(?=\/|$)/, home) ?? path.join(given('XDG_CACHE_HOME') ?? path.join(home, '.cache'), 'zekt');
+  return { cacheDir, searchPath: env.PATH ?? '' };
+}
+
+/**
+ * The environment with the settings of a `.env` file beneath it (a variable already set wins),
+ * for runs on a laptop. `.env` is git-ignored; its values are never logged. No file, no change.
+ * Parsed with Node's own `util.parseEnv`; `process.env` itself is left alone.
+ */
+export function loadDotEnv(env: Environment, file = '.env'): Environment {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return env;
+    throw new ConfigError([`${file}: ${(err as Error).message}`], { cause: err });
+  }
+  return { ...parseEnv(text), ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')) };
+}
+
+/**
+ * What a local runner (`npm start`, the operator CLI) needs before it knows where storage is: the
+ * state folder, and whether a setting already names storage (otherwise it starts or finds Azurite).
+ */
+export function loadLocalSettings(env: Environment): { readonly stateDir: string; readonly storageGiven: boolean } {
+  const given = (name: string) => (env[name] === '' ? undefined : env[name]);
+  return {
+    stateDir: given('ZEKT_STATE_DIR') ?? '.zekt',
+    storageGiven: Boolean(given('ZEKT_STORAGE_CONNECTION_STRING') ?? given('ZEKT_STORAGE_ACCOUNT_NAME')),
+  };
+}
+
+/**
+ * Reads and checks settings once. Empty strings count as unset. `overrides` win over `env`: what
+ * a runner fills in itself (the local platform's Azurite connection string, its chosen port).
+ */
+export function loadConfig(env: Environment, overrides: Environment = {}): ZektConfig {
+  const merged: Environment = { ...env, ...overrides };
   const known = Object.fromEntries(
-    settings.map((s) => [s.name, env[s.name] === '' ? undefined : env[s.name]]),
+    settings.map((s) => [s.name, merged[s.name] === '' ? undefined : merged[s.name]]),
   );
   const parsed = schema.safeParse(known);
   if (!parsed.success) {
@@ -377,6 +459,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): Z
         ...(e.AZURE_CLIENT_ID ? { managedIdentityClientId: e.AZURE_CLIENT_ID } : {}),
       };
   return {
+    given: new Set(Object.keys(known).filter((name) => known[name] !== undefined)),
+    engine: loadEngineConfig(merged),
     logLevel: e.ZEKT_LOG_LEVEL,
     host: e.ZEKT_HOST,
     port: e.ZEKT_PORT,
@@ -394,6 +478,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): Z
       sessionTtlSeconds: Math.round(e.ZEKT_SESSION_TTL_HOURS * 3600),
       authStateTtlSeconds: Math.round(e.ZEKT_AUTH_STATE_TTL_MINUTES * 60),
       brokerAudience: e.ZEKT_BROKER_AUDIENCE,
+      ...(e.ZEKT_BROKER_CLIENT_ID ? { brokerClientId: e.ZEKT_BROKER_CLIENT_ID } : {}),
       ...(e.AZURE_ENTRA_TENANT_ID ? { entraTenantId: e.AZURE_ENTRA_TENANT_ID } : {}),
     },
     ingress: {
@@ -421,6 +506,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): Z
               controlPlanePrincipalId: e.ZEKT_CONTROL_PLANE_PRINCIPAL_ID,
               ...(e.ZEKT_INGRESS_PRINCIPAL_ID ? { ingressPrincipalId: e.ZEKT_INGRESS_PRINCIPAL_ID } : {}),
               platformSubnetIds: e.ZEKT_PLATFORM_SUBNET_IDS ?? [],
+              ...(e.ZEKT_TENANT_PACKAGE_DIR ? { tenantPackageDir: e.ZEKT_TENANT_PACKAGE_DIR } : {}),
             },
           }
         : {}),

@@ -11,14 +11,16 @@ import { promisify } from 'node:util';
 import { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
 import * as semver from 'semver';
 import { engineRoot, locatePulumiEngine, pulumiEngineVersion } from '../automation/engine/pulumi-engine.ts';
+import { loadEngineConfig } from '../runtime/config.ts';
 
 const run = promisify(execFile);
-const root = engineRoot(process.env);
+const { cacheDir } = loadEngineConfig(process.env);
+const root = engineRoot(cacheDir);
 const version = pulumiEngineVersion;
 
 async function cached(): Promise<boolean> {
   try {
-    await locatePulumiEngine(process.env);
+    await locatePulumiEngine(cacheDir);
     return true;
   } catch {
     return false;
@@ -52,12 +54,14 @@ async function goBuild(): Promise<boolean> {
       'go',
       [
         'build',
+        // Fetches what go.sum names rather than needing a vendored tree.
+        '-mod=mod',
         '-tags', 'osusergo',
         '-ldflags', `-X=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${version}`,
         '-o', out,
         'github.com/pulumi/pulumi/pkg/v3/cmd/pulumi',
       ],
-      { cwd: tools, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GOFLAGS: '-mod=mod' } },
+      { cwd: tools, maxBuffer: 64 * 1024 * 1024 },
     );
   } catch (err) {
     await rm(out, { force: true });

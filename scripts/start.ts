@@ -4,8 +4,10 @@
  * Ctrl-C stops everything cleanly.
  */
 import { startLocalPlatform } from '../local/start-local-platform.ts';
+import { loadDotEnv } from '../runtime/config.ts';
 
-const platform = await startLocalPlatform({ env: process.env });
+// Settings from the environment, with `.env` (git-ignored) beneath it.
+const platform = await startLocalPlatform({ env: loadDotEnv(process.env) });
 const github = platform.githubDouble;
 console.log(`Zekt is running.
   platform     ${platform.platformUrl}   (health: ${platform.platformUrl}/api/health)

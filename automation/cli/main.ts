@@ -7,8 +7,7 @@
  * `zekt worker [--drain]` runs the provisioning worker itself (the Azure target's job).
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig } from '../../runtime/config.ts';
-import { createLogger } from '../../runtime/core/logger.ts';
+import { ConfigError, loadConfig, loadLocalSettings } from '../../runtime/config.ts';
 import { createStorage, type Storage } from '../../runtime/storage/create-storage.ts';
 import { platformStorageLayout } from '../../runtime/platform/platform-storage-layout.ts';
 import { createDeliveryStore } from '../../runtime/ingress/delivery-store.ts';
@@ -18,8 +17,7 @@ import { discoverPlatformStorage, PlatformUnavailableError } from '../../local/p
 import { createTenantRegistry } from '../tenant-registry.ts';
 import { createJobQueue, provisioningQueueName, tenantsTableName } from '../provisioning-jobs.ts';
 import { createReconcileRuns } from '../reconcile-runs.ts';
-import { createControlPlane } from '../create-control-plane.ts';
-import { runProvisioningWorker } from '../drain-provisioning-queue.ts';
+import { runProvisioningWorkerProcess } from '../run-provisioning-worker.ts';
 import { exitCodes, tenantsCommand } from './tenants-command.ts';
 import { deliveriesCommand } from './deliveries-command.ts';
 
@@ -27,11 +25,9 @@ let storage: Promise<Storage> | undefined;
 /** The platform's storage, resolved once, when a command first needs it. */
 function platformStorage(): Promise<Storage> {
   return (storage ??= (async () => {
-    const env: Record<string, string | undefined> = { ...process.env };
-    if (!env.ZEKT_STORAGE_CONNECTION_STRING && !env.ZEKT_STORAGE_ACCOUNT_NAME) {
-      env.ZEKT_STORAGE_CONNECTION_STRING = await discoverPlatformStorage(env.ZEKT_STATE_DIR || '.zekt');
-    }
-    return createStorage(loadConfig(env).storage);
+    const local = loadLocalSettings(process.env);
+    const found = local.storageGiven ? {} : { ZEKT_STORAGE_CONNECTION_STRING: await discoverPlatformStorage(local.stateDir) };
+    return createStorage(loadConfig(process.env, found).storage);
   })());
 }
 
@@ -72,13 +68,7 @@ program
   .option('--drain', 'exit once the queue has no visible job')
   .action(async (opts: { drain?: boolean }) => {
     // The worker reads its settings from the environment it was given (the job's app settings).
-    const config = loadConfig(process.env);
-    const log = createLogger({ level: config.logLevel, base: { component: 'provisioning-worker' } });
-    const storage = createStorage(config.storage);
-    const controlPlane = await createControlPlane({ config, storage, log, env: process.env });
-    const stop = new AbortController();
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
-    await runProvisioningWorker({ config, storage, controlPlane, log, drain: Boolean(opts.drain), signal: stop.signal });
+    await runProvisioningWorkerProcess(loadConfig(process.env), { drain: Boolean(opts.drain) });
   });
 // Usage errors in subcommands surface as CommanderError too.
 const exitOverride = (c: Command) => {

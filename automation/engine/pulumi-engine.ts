@@ -4,7 +4,6 @@
  * the clone, keyed by version. This module only finds it, and says what to run when it is missing.
  */
 import { access, constants } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,17 +15,19 @@ export class PulumiEngineMissingError extends Error {
   override name = 'PulumiEngineMissingError';
 }
 
-/** The cache root for one engine version: `<root>/bin/pulumi` (the layout `PulumiCommand.get` expects). */
-export function engineRoot(env: Readonly<Record<string, string | undefined>>, version = pulumiEngineVersion): string {
-  const cache = env.ZEKT_CACHE_DIR ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'zekt');
-  return path.join(cache, 'pulumi', `v${version}`);
+/**
+ * The folder of one engine version under the cache (`ZEKT_CACHE_DIR`, read by the config module):
+ * `<root>/bin/pulumi`, the layout `PulumiCommand.get` expects.
+ */
+export function engineRoot(cacheDir: string, version = pulumiEngineVersion): string {
+  return path.join(cacheDir, 'pulumi', `v${version}`);
 }
 
 /** Folder with the committed `pulumi-resource-pulumi-nodejs` launcher for dynamic providers. */
 export const engineLauncherDir = fileURLToPath(new URL('./bin/', import.meta.url));
 
-export async function locatePulumiEngine(env: Readonly<Record<string, string | undefined>>): Promise<string> {
-  const root = engineRoot(env);
+export async function locatePulumiEngine(cacheDir: string): Promise<string> {
+  const root = engineRoot(cacheDir);
   try {
     await access(path.join(root, 'bin', 'pulumi'), constants.X_OK);
     return root;

@@ -70,9 +70,8 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
   } else {
     args.push('--inMemoryPersistence');
   }
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  if (options.accounts?.length) env.AZURITE_ACCOUNTS = options.accounts.map((a) => `${a.name}:${a.key}`).join(';');
-  else delete env.AZURITE_ACCOUNTS;
+  // Azurite gets only what it is told (no inherited setting or credential): its accounts, if any.
+  const env: Record<string, string> = options.accounts?.length ? { AZURITE_ACCOUNTS: options.accounts.map((a) => `${a.name}:${a.key}`).join(';') } : {};
 
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const found: Partial<Record<'Blob' | 'Queue' | 'Table', number>> = {};

@@ -27,7 +27,11 @@ const parts = createPlatformParts({
   config,
   storage,
   secrets: createKeyVaultSecretStore({ vaultUrl: config.platformVaultUrl, credential }),
-  verifyCallerToken: entraTokenVerifier({ entraTenantId: config.identity.entraTenantId, audience: config.identity.brokerAudience }),
+  verifyCallerToken: entraTokenVerifier({
+    entraTenantId: config.identity.entraTenantId,
+    audience: config.identity.brokerAudience,
+    ...(config.identity.brokerClientId ? { clientId: config.identity.brokerClientId } : {}),
+  }),
   publicUrl: config.publicUrl,
   // The tenant program grants the ingress identity read on the tenant vault's forward secret only.
   readTenantVaultSecret: (() => {

@@ -7,8 +7,12 @@
  * https://learn.microsoft.com/azure/azure-functions/flex-consumption-how-to
  */
 import * as pulumi from '@pulumi/pulumi';
+import * as storage from '@pulumi/azure-native/storage/index.js';
 import * as web from '@pulumi/azure-native/web/index.js';
 import type { Tags } from './zekt-tags.ts';
+
+/** The blob (in the deployment container) that holds the app's zipped package. */
+export const deploymentPackageBlobName = 'released-package.zip';
 
 export interface HardenedFunctionAppArgs {
   readonly resourceGroupName: pulumi.Input<string>;
@@ -28,6 +32,11 @@ export interface HardenedFunctionAppArgs {
   readonly subnetId?: pulumi.Input<string>;
   /** Settings for the code: endpoints, names, ids. Must hold no secret (the tests check). */
   readonly appSettings: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * The app's code: a folder built by `npm run build` (`dist/packages/<name>`, production
+   * dependencies installed), uploaded zipped into the deployment container the app runs from.
+   */
+  readonly packageDir?: string;
   /** Default 40 (Flex Consumption allows up to 1000). */
   readonly maximumInstanceCount?: number;
   /** 2048 or 4096. Default 2048. */
@@ -119,6 +128,23 @@ export class HardenedFunctionApp extends pulumi.ComponentResource {
     const scoped = { name: site.name, resourceGroupName: args.resourceGroupName };
     new web.WebAppFtpAllowed(`${name}-ftp-basic-auth`, { ...scoped, allow: false }, child);
     new web.WebAppScmAllowed(`${name}-scm-basic-auth`, { ...scoped, allow: false }, child);
+
+    if (args.packageDir) {
+      // The name Flex Consumption's own one-deploy gives the package it writes to this container.
+      new storage.Blob(
+        `${name}-package`,
+        {
+          resourceGroupName: args.resourceGroupName,
+          accountName: args.storage.accountName,
+          containerName: args.storage.deploymentContainer,
+          blobName: deploymentPackageBlobName,
+          type: storage.BlobType.Block,
+          contentType: 'application/zip',
+          source: new pulumi.asset.FileArchive(args.packageDir),
+        },
+        child,
+      );
+    }
 
     this.siteId = site.id;
     this.defaultHostName = site.defaultHostName;

@@ -40,6 +40,10 @@ export interface TenantCompartmentArgs {
   readonly platformSubnetIds?: readonly pulumi.Input<string>[];
   /** Base URL of the shared platform (token broker), given to the tenant runtime. */
   readonly platformBaseUrl?: string;
+  /** The broker's Entra audience (application id URI) the tenant identity asks tokens for. */
+  readonly brokerAudience?: string;
+  /** The tenant app package (`dist/packages/tenant-app`, dependencies installed) deployed to the app. */
+  readonly packageDir?: string;
   /** Days a provider message blob is kept before the lifecycle rule deletes it (1–365, default 7). */
   readonly messageRetentionDays?: number;
   /** Days logs and telemetry are kept (30–730, default 30). */
@@ -208,8 +212,10 @@ export class TenantCompartment extends pulumi.ComponentResource {
           ZEKT_STORAGE_ACCOUNT_NAME: storage.accountName,
           ZEKT_STORAGE_ENDPOINT_SUFFIX: storage.endpointSuffix,
           AZURE_CLIENT_ID: identity.clientId,
-          ...(args.platformBaseUrl ? { ZEKT_PLATFORM_URL: args.platformBaseUrl } : {}),
+          ...(args.platformBaseUrl ? { ZEKT_BROKER_URL: args.platformBaseUrl } : {}),
+          ...(args.brokerAudience ? { ZEKT_BROKER_AUDIENCE: args.brokerAudience } : {}),
         },
+        ...(args.packageDir ? { packageDir: args.packageDir } : {}),
         ...(args.maximumInstanceCount ? { maximumInstanceCount: args.maximumInstanceCount } : {}),
       },
       // The app starts (and touches its storage and vault) as soon as it exists; let its grants land first.

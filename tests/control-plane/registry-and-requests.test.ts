@@ -284,10 +284,10 @@ describe('control plane: registry, leases and requests', () => {
   describe('the engine', () => {
     it('names the set-up step when the engine is missing', async () => {
       const azurite = await sharedAzurite();
-      const config = loadConfig({ ZEKT_STORAGE_CONNECTION_STRING: azurite.connectionString() });
+      const config = loadConfig({ ZEKT_STORAGE_CONNECTION_STRING: azurite.connectionString(), ZEKT_CACHE_DIR: '/nonexistent/zekt-cache' });
       let error: unknown;
       try {
-        await createControlPlane({ config, storage: await sharedStorage(), log: memoryLogger().log, env: { ZEKT_CACHE_DIR: '/nonexistent/zekt-cache' }, passphrase: 'x'.repeat(32) });
+        await createControlPlane({ config, storage: await sharedStorage(), log: memoryLogger().log, passphrase: 'x'.repeat(32) });
       } catch (err) {
         error = err;
       }

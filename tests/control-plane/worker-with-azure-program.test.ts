@@ -86,7 +86,6 @@ describe('control plane: the Azure tenant program through the provisioning worke
       config,
       storage: isolated,
       log: memoryLogger().log,
-      env: {},
       workspaces,
       holder: { id: 'azure-mock-test', host: os.hostname(), pid: process.pid },
     });

@@ -40,6 +40,32 @@ describe("token broker: Entra ID tokens of a tenant's managed identity", () => {
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
 
+  const clientId = '8d0c6f1a-2b3c-4d5e-9f60-718293a4b5c6';
+  const callerClientId = '5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d';
+  const verifier = () => entraTokenVerifier({ entraTenantId: directory, audience, clientId, authorityHost: authority, v1IssuerHost: authority });
+
+  it('accepts a v1 token (sts issuer, audience URI, appid) as a managed identity gets by default', async () => {
+    const v1 = { ver: '1.0', oid: 'principal-of-acme', appid: callerClientId, idtyp: 'app' };
+    expect(await verifier()(await sign(v1, { issuer: `${authority}/${directory}/`, audience }))).to.equal('principal-of-acme');
+  });
+
+  it("accepts a v2 token (v2.0 issuer, the application's client id as audience, azp)", async () => {
+    const v2 = { ver: '2.0', oid: 'principal-of-acme', azp: callerClientId, azpacr: '2', idtyp: 'app' };
+    expect(await verifier()(await sign(v2, { issuer: `${authority}/${directory}/v2.0`, audience: clientId }))).to.equal('principal-of-acme');
+  });
+
+  it("falls back to the caller's client id (appid for v1, azp for v2) when a token has no oid", async () => {
+    expect(await verifier()(await sign({ ver: '1.0', appid: callerClientId }, { issuer: `${authority}/${directory}/` }))).to.equal(callerClientId);
+    expect(await verifier()(await sign({ ver: '2.0', azp: callerClientId }, { audience: clientId }))).to.equal(callerClientId);
+    // Each shape keeps its own claim: a v2 token naming its caller only in `appid` names nobody.
+    expect(await verifier()(await sign({ ver: '2.0', appid: callerClientId }, { audience: clientId }))).to.equal(undefined);
+  });
+
+  it('refuses a v1 issuer of another directory and a v2 audience of another application', async () => {
+    expect(await verifier()(await sign({ ver: '1.0', oid: 'x' }, { issuer: `${authority}/other-directory/` }))).to.equal(undefined);
+    expect(await verifier()(await sign({ ver: '2.0', oid: 'x' }, { audience: callerClientId }))).to.equal(undefined);
+  });
+
   it("returns the identity's object id for a valid token", async () => {
     const verify = entraTokenVerifier({ entraTenantId: directory, audience, authorityHost: authority });
     expect(await verify(await sign({ oid: 'principal-of-acme' }))).to.equal('principal-of-acme');

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startAzurite, type AzuriteInstance } from '../../../local/azurite/start-azurite.ts';
-import { loadConfig, type ZektConfig } from '../../../runtime/config.ts';
+import { loadConfig, loadEngineConfig, type ZektConfig } from '../../../runtime/config.ts';
 import { createStorage, type Storage } from '../../../runtime/storage/create-storage.ts';
 import { startLocalControlPlane, type LocalControlPlane, type LocalControlPlaneOptions } from '../../../local/start-local-control-plane.ts';
 import { memoryLogger } from '../../support/logs.ts';
@@ -39,8 +39,9 @@ export async function startControlPlaneFixture(
       ...settings,
     });
     const storage = createStorage(config.storage);
+    // The engine's cache and PATH are this machine's.
     const logs = memoryLogger('info');
-    const controlPlane = await startLocalControlPlane({ config, storage, log: logs.log, env: process.env, managerPort: 0, ...(overrides ? { overrides } : {}) });
+    const controlPlane = await startLocalControlPlane({ config: { ...config, engine: loadEngineConfig(process.env) }, storage, log: logs.log, managerPort: 0, ...(overrides ? { overrides } : {}) });
     return {
       controlPlane,
       config,

@@ -3,7 +3,7 @@
  * its inputs (settings, the resource manager's URL and token, the passphrase, the job) from stdin
  * — never from a file or its environment — runs the job, and prints the outcome.
  */
-import { loadConfig } from '../../../runtime/config.ts';
+import { loadConfig, loadEngineConfig } from '../../../runtime/config.ts';
 import { createLogger } from '../../../runtime/core/logger.ts';
 import { createStorage } from '../../../runtime/storage/create-storage.ts';
 import { createControlPlane } from '../../../automation/create-control-plane.ts';
@@ -21,12 +21,12 @@ interface ChildInput {
 const chunks: Buffer[] = [];
 for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
 const input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChildInput;
-const config = loadConfig(input.settings);
+// The engine's cache and PATH are this machine's; every Zekt setting comes from the parent.
+const config = { ...loadConfig(input.settings), engine: loadEngineConfig(process.env) };
 const controlPlane = await createControlPlane({
   config,
   storage: createStorage(config.storage),
   log: createLogger({ level: 'warn' }),
-  env: process.env,
   local: { managerUrl: input.managerUrl, managerToken: input.managerToken, platformVaultName: input.platformVaultName },
   passphrase: input.passphrase,
 });

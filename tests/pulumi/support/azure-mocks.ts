@@ -169,6 +169,19 @@ function armResponse(type: string, name: string, inputs: Inputs): { id: string; 
       // the program must mark them secret itself.
       return { id: name, extra: { base64: bytes.toString('base64'), hex: bytes.toString('hex') }, echoInputs: true };
     }
+    case 'azure-native:storage:Blob':
+      return { id: `${account()}/blobServices/default/containers/${str(inputs, 'containerName')}/blobs/${str(inputs, 'blobName')}`, extra: {}, echoInputs: true };
+    case 'azuread:index/applicationRegistration:ApplicationRegistration': {
+      const clientId = uuidFrom(`application/${name}`);
+      return { id: `/applications/${uuidFrom(`application-object/${name}`)}`, extra: { clientId, objectId: uuidFrom(`application-object/${name}`) }, echoInputs: true };
+    }
+    case 'azuread:index/applicationIdentifierUri:ApplicationIdentifierUri':
+      return { id: `${str(inputs, 'applicationId')}/identifierUris/${Buffer.from(str(inputs, 'identifierUri')).toString('base64')}`, extra: {}, echoInputs: true };
+    case 'azuread:index/servicePrincipal:ServicePrincipal':
+      return { id: uuidFrom(`service-principal/${name}`), extra: { objectId: uuidFrom(`service-principal/${name}`) }, echoInputs: true };
+    case 'pulumi-nodejs:dynamic:Resource':
+      // The local target's resources: the settings they are given are what the tests read.
+      return { id: name, extra: {}, echoInputs: true };
     case 'random:index/randomPassword:RandomPassword':
       return { id: name, extra: { result: createHash('sha256').update(`password/${name}`).digest('base64url') }, echoInputs: true };
     default:
