@@ -38,6 +38,6 @@ export const tenantOutputKeys = [
 /** Tables, queues and containers every tenant compartment has, on both targets. */
 export const tenantStorageLayout = {
   tables: ['events', 'messages', 'deliveries', 'subscriptions'],
-  queues: ['deliveries', 'deliveries-poison'],
+  queues: ['deliveries', 'deliveries-poison', 'subscriptions-sync', 'subscriptions-sync-poison'],
   containers: ['messages', 'deployment-package'],
 } as const;

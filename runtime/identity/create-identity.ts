@@ -26,6 +26,8 @@ import { createTokenBroker } from './token-broker.ts';
 import { createBrokerHandler } from './broker-handler.ts';
 import { createCallerAuthenticator, type VerifyCallerToken } from './caller-authenticator.ts';
 import type { TenantAccounts } from './tenant-accounts.ts';
+import type { ForwardSecrets } from '../ingress/forward-to-tenant.ts';
+import { createTenantApiProxy } from './tenant-api-proxy.ts';
 
 export class IdentityNotConfiguredError extends Error {
   override name = 'IdentityNotConfiguredError';
@@ -43,6 +45,8 @@ export interface IdentityDeps {
   readonly releaseParked: (installationId: number) => Promise<number>;
   readonly verifyCallerToken: VerifyCallerToken;
   readonly tenantForIdentity: (identity: string) => Promise<string | undefined>;
+  /** A tenant's forward-signing secrets: with them the owner's tenant API proxy (`/api/tenant/…`) is served. */
+  readonly tenantForwardSecrets?: (tenantId: string) => Promise<ForwardSecrets | undefined>;
   readonly log: Logger;
   readonly now?: () => Date;
 }
@@ -152,6 +156,16 @@ export function createIdentity(deps: IdentityDeps) {
     // The broker authenticates its callers itself (tenant identity tokens), so no function key.
     { kind: 'http', name: 'tokens', route: 'tokens', methods: ['POST'], authLevel: 'anonymous', handler: createBrokerHandler({ authenticate, broker }) },
   ];
+  if (deps.tenantForwardSecrets) {
+    functions.push({
+      kind: 'http',
+      name: 'tenantApi',
+      route: 'tenant/{*path}',
+      methods: ['GET', 'POST'],
+      authLevel: 'anonymous',
+      handler: createTenantApiProxy({ guard, tenants: deps.tenants, forwardSecrets: deps.tenantForwardSecrets, log }),
+    });
+  }
   return { functions, broker };
 }
 

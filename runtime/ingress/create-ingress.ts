@@ -22,6 +22,7 @@ import { releaseParkedDeliveries } from './release-parked-deliveries.ts';
 import { sweepDeliveries } from './sweep-deliveries.ts';
 import { redeliverFailedDeliveries } from './redeliver-failed-deliveries.ts';
 import { replayDelivery } from './replay-delivery.ts';
+import type { ForwardSecrets } from './forward-to-tenant.ts';
 
 export interface IngressDeps {
   readonly storage: Storage;
@@ -50,19 +51,21 @@ export function createIngress(deps: IngressDeps) {
   const installations = createInstallationRegistry(deps.storage.table(tables.installations));
   const log = deps.log.child({ part: 'ingress' });
 
+  /** A tenant's forward-signing secrets (the router signs with them; the tenant API proxy derives its credential from them). */
+  const forwardSecrets = async (tenantId: string): Promise<ForwardSecrets | undefined> => {
+    const [current, previous] = await Promise.all([
+      deps.secrets.get(platformSecretNames.tenantForwardSecret(tenantId)),
+      deps.secrets.get(platformSecretNames.tenantForwardSecretPrevious(tenantId)),
+    ]);
+    const secret = current ?? (await deps.forwardSecretFallback?.(tenantId));
+    return secret ? { current: secret, ...(previous ? { previous } : {}) } : undefined;
+  };
   const committer = createDeliveryCommitter({ table: deliveriesTable, queue, payloads, inlineBodyBytes: deps.config.inlineBodyBytes, log });
   const router = createRouter({
     deliveries,
     installations,
     tenantWebhookUrl: deps.tenantWebhookUrl,
-    forwardSecrets: async (tenantId) => {
-      const [current, previous] = await Promise.all([
-        deps.secrets.get(platformSecretNames.tenantForwardSecret(tenantId)),
-        deps.secrets.get(platformSecretNames.tenantForwardSecretPrevious(tenantId)),
-      ]);
-      const secret = current ?? (await deps.forwardSecretFallback?.(tenantId));
-      return secret ? { current: secret, ...(previous ? { previous } : {}) } : undefined;
-    },
+    forwardSecrets,
     queue,
     retrySchedule: deps.config.forwardRetrySchedule,
     forwardTimeoutMs: deps.config.forwardTimeoutMs,
@@ -119,6 +122,7 @@ export function createIngress(deps: IngressDeps) {
     deliveries,
     installations,
     router,
+    forwardSecrets,
     releaseParked: (installationId: number) => releaseParkedDeliveries(deliveries, queue, installationId, deps.now?.()),
     replay: (deliveryId: string) => replayDelivery(deliveries, queue, deliveryId, deps.now?.()),
     sweep: (stalledAfterMs?: number) =>

@@ -13,7 +13,7 @@ export type DeliveryStatus =
   /** A forward failed with a retryable status; another attempt is scheduled. */
   | 'retrying'
   | 'delivered'
-  /** Kept by the platform itself (installation events); nothing to forward. */
+  /** Kept by the platform itself; nothing to forward. */
   | 'handled'
   /** An event Zekt does not use; recorded, never forwarded. */
   | 'ignored'
@@ -48,6 +48,8 @@ export interface DeliveryRecord {
   readonly nextAttemptAt?: string;
   /** A router holds the row until then (one forward at a time). */
   readonly leaseUntil?: string;
+  /** When the installation registry took this (installation) event; it is then forwarded like any other. */
+  readonly appliedAt?: string;
   /** Body bytes when kept inline (raw-deflated when `bodyEncoding` says so). */
   readonly body?: Uint8Array;
   /** `deflate-raw`: the inline body is compressed (GitHub's JSON shrinks about 6×). */
@@ -59,7 +61,7 @@ export interface DeliveryRecord {
 }
 
 /** Events the platform acts on; every other event is recorded as ignored. */
-export const forwardedEvents = new Set(['workflow_run', 'workflow_job']);
+export const forwardedEvents = new Set(['workflow_run', 'workflow_job', 'push']);
 export const registryEvents = new Set(['installation', 'installation_repositories']);
 
 /**
@@ -95,6 +97,7 @@ export type DeliveryEntity = {
   deliveredAt?: string;
   nextAttemptAt?: string;
   leaseUntil?: string;
+  appliedAt?: string;
   body?: Uint8Array;
   bodyEncoding?: string;
   bodyBlob?: string;
@@ -121,6 +124,7 @@ export function toEntity(record: DeliveryRecord): DeliveryEntity {
   if (record.deliveredAt !== undefined) entity.deliveredAt = record.deliveredAt;
   if (record.nextAttemptAt !== undefined) entity.nextAttemptAt = record.nextAttemptAt;
   if (record.leaseUntil !== undefined) entity.leaseUntil = record.leaseUntil;
+  if (record.appliedAt !== undefined) entity.appliedAt = record.appliedAt;
   if (record.body !== undefined) entity.body = record.body;
   if (record.bodyEncoding !== undefined) entity.bodyEncoding = record.bodyEncoding;
   if (record.bodyBlob !== undefined) entity.bodyBlob = record.bodyBlob;
@@ -144,6 +148,7 @@ export function fromEntity(entity: DeliveryEntity): DeliveryRecord {
     ...(entity.deliveredAt ? { deliveredAt: entity.deliveredAt } : {}),
     ...(entity.nextAttemptAt ? { nextAttemptAt: entity.nextAttemptAt } : {}),
     ...(entity.leaseUntil ? { leaseUntil: entity.leaseUntil } : {}),
+    ...(entity.appliedAt ? { appliedAt: entity.appliedAt } : {}),
     ...(entity.body ? { body: entity.body } : {}),
     ...(entity.bodyEncoding === 'deflate-raw' ? { bodyEncoding: 'deflate-raw' as const } : {}),
     ...(entity.bodyBlob ? { bodyBlob: entity.bodyBlob } : {}),

@@ -18,6 +18,7 @@ import {
 import { verifyGitHubSignature, type WebhookSecrets } from './verify-github-signature.ts';
 import { deliveryPartition, forwardedEvents, registryEvents, type DeliveryRecord } from './delivery-record.ts';
 import type { DeliveryCommitter } from './persist-deliveries.ts';
+import { pushTouchesZektFile } from './push-touches-zekt-file.ts';
 
 export interface GitHubWebhookHandlerOptions {
   readonly committer: DeliveryCommitter;
@@ -76,7 +77,8 @@ export function createGitHubWebhookHandler(options: GitHubWebhookHandlerOptions)
     const installationId = typeof payload.installation?.id === 'number' ? payload.installation.id : undefined;
     const action = typeof payload.action === 'string' ? payload.action : undefined;
     const receivedAt = now().toISOString();
-    const used = forwardedEvents.has(event) || registryEvents.has(event);
+    // A push is kept only when it touches the subscriptions file on the default branch.
+    const used = event === 'push' ? pushTouchesZektFile(payload) : forwardedEvents.has(event) || registryEvents.has(event);
     const record: DeliveryRecord = {
       deliveryId,
       partition: deliveryPartition(deliveryId),

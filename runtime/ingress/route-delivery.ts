@@ -1,7 +1,8 @@
 /**
  * The router (queue-triggered): takes announced deliveries and finishes each one — installation
- * events update the installation registry; workflow events go to the tenant bound to their
- * installation, or are parked until one binds it; forwards are retried on the documented schedule
+ * events update the installation registry first; then every forwarded event (workflow runs and
+ * jobs, installation changes, pushes the intake kept) goes to the tenant bound to its
+ * installation, or is parked until one binds it; forwards are retried on the documented schedule
  * and end delivered or dead-lettered with the reason kept. Every step is an ETag-guarded update of
  * the delivery's own record, so a repeated announcement never forwards a delivery twice.
  */
@@ -90,11 +91,14 @@ export function createRouter(options: RouterOptions) {
     const payload = JSON.parse((await options.deliveries.body(record)).toString('utf8')) as Record<string, unknown>;
 
     if (registryEvents.has(record.event)) {
-      await options.installations.applyEvent(record.event, payload as InstallationEventPayload, at);
-      await finish({ status: 'handled' });
-      return log.info({ event: record.event, action: record.action }, 'installation registry updated');
-    }
-    if (!forwardedEvents.has(record.event)) {
+      // Applied once (a parked one comes back when its installation is bound), then forwarded:
+      // the tenant learns its installations and refreshes its subscriptions from them.
+      if (!record.appliedAt) {
+        await options.installations.applyEvent(record.event, payload as InstallationEventPayload, at);
+        record = await options.deliveries.update({ ...record, appliedAt: at.toISOString() });
+        log.info({ event: record.event, action: record.action }, 'installation registry updated');
+      }
+    } else if (!forwardedEvents.has(record.event)) {
       await finish({ status: 'ignored' });
       return;
     }

@@ -79,6 +79,7 @@ export function createPlatformParts(deps: PlatformPartsDeps) {
     tenants: createTenantAccountsStore(deps.storage.table(platformStorageLayout.tables.accounts), { registry, jobs }),
     installations: ingress.installations,
     releaseParked: ingress.releaseParked,
+    tenantForwardSecrets: ingress.forwardSecrets,
     verifyCallerToken: deps.verifyCallerToken,
     // The caller's identity (client id locally, principal id on Azure) must be a tenant's own.
     tenantForIdentity: async (identityId) => {

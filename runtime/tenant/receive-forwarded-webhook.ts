@@ -21,6 +21,8 @@ export interface TenantWebhookOptions {
   readonly seen: TableClient;
   readonly maxBodyBytes: number;
   readonly log: Logger;
+  /** Runs for every new delivery before it is answered (subscriptions: learn the installation, queue a sync). */
+  readonly onDelivery?: (delivery: ForwardedDelivery) => Promise<void>;
 }
 
 interface RunPayload {
@@ -78,6 +80,7 @@ export function createTenantWebhookHandler(options: TenantWebhookOptions): HttpH
       throw err;
     }
     try {
+      await options.onDelivery?.(delivery);
       const state = toWorkflowState(delivery);
       const outcome = state ? await options.events.record(state) : 'ignored';
       log.info({ event: delivery.event, action: delivery.action, outcome }, 'delivery accepted');
