@@ -121,6 +121,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
         platformVaultName: options.local.platformVaultName,
         logLevel: config.logLevel,
         ...(config.publicUrl ? { platformUrl: config.publicUrl } : {}),
+        githubApiUrl: config.github.apiUrl,
       });
     });
 

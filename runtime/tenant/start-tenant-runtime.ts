@@ -14,6 +14,7 @@ import { createKeyVaultSecretStore } from '../core/secret-store.ts';
 import { createLocalIdentityCredential } from '../core/local-identity.ts';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { tenantSecretNames } from '../../tenant-stack/tenant-secrets.ts';
+import { createBrokerClient } from './broker-client.ts';
 
 const config = loadConfig(process.env);
 const tenantId = config.tenantRuntime.tenantId;
@@ -23,12 +24,13 @@ const storage = createStorage(config.storage);
 const runtime = config.tenantRuntime;
 // The tenant's own vault holds its forward-signing secret; its own identity reads it (locally the
 // resource manager's identity, whose vault certificate NODE_EXTRA_CA_CERTS trusts).
+const identity = runtime.localIdentity
+  ? createLocalIdentityCredential(runtime.localIdentity)
+  : new ManagedIdentityCredential(config.storage.kind === 'identity' && config.storage.managedIdentityClientId ? { clientId: config.storage.managedIdentityClientId } : {});
 const vault = runtime.vaultUrl
   ? createKeyVaultSecretStore({
       vaultUrl: runtime.vaultUrl,
-      credential: runtime.localIdentity
-        ? createLocalIdentityCredential(runtime.localIdentity)
-        : new ManagedIdentityCredential(config.storage.kind === 'identity' && config.storage.managedIdentityClientId ? { clientId: config.storage.managedIdentityClientId } : {}),
+      credential: identity,
       // A local vault's host is not a vault.azure.net subdomain.
       ...(runtime.localIdentity ? { clientOptions: { disableChallengeResourceVerification: true } } : {}),
     })
@@ -39,6 +41,9 @@ const host = await createLocalHost({
     storage,
     log,
     version: zektVersion,
+    dispatch: { apiUrl: config.github.apiUrl, ...runtime.dispatch },
+    // The same identity proves the runtime to the platform's token broker, for the broker's audience.
+    ...(runtime.brokerUrl ? { broker: createBrokerClient({ brokerUrl: runtime.brokerUrl, credential: identity, audience: config.identity.brokerAudience }) } : {}),
     ...(vault
       ? {
           forwardSecrets: async () => {

@@ -1,6 +1,7 @@
 /**
  * The tenant runtime's function table: the functions each tenant's own Functions app runs —
- * health, and the intake of deliveries the shared ingress forwards (`POST /api/webhooks`).
+ * health, the intake of deliveries the shared ingress forwards (`POST /api/webhooks`), and
+ * orchestration (events, deliveries, the dispatcher and the tenant API: dispatch/create-orchestration.ts).
  */
 import type { FunctionTable } from '../functions/function-table.ts';
 import type { Storage } from '../storage/create-storage.ts';
@@ -10,6 +11,8 @@ import { tenantStorageLayout } from '../../tenant-stack/tenant-outputs.ts';
 import { createHealthHandler } from '../platform/health.ts';
 import { createTenantWebhookHandler } from './receive-forwarded-webhook.ts';
 import { createWorkflowEventStore } from './workflow-event-store.ts';
+import { createOrchestration, type DispatchConfig, type Orchestration } from './dispatch/create-orchestration.ts';
+import type { TokenSource } from './dispatch/dispatch-tokens.ts';
 
 export interface TenantDeps {
   readonly tenantId: string;
@@ -20,10 +23,28 @@ export interface TenantDeps {
   readonly forwardSecrets?: () => Promise<ForwardSecrets | undefined>;
   /** Largest forwarded body accepted (GitHub's 25 MB plus the envelope by default). */
   readonly maxBodyBytes?: number;
+  /** The dispatch settings; with the forward secrets, orchestration runs. */
+  readonly dispatch?: DispatchConfig;
+  /** The token broker client (broker-client.ts). */
+  readonly broker?: TokenSource;
+  /** Orchestration built by the caller (tests, the benchmark); built from the above otherwise. */
+  readonly orchestration?: Orchestration;
 }
 
 export function createTenantFunctions(deps: TenantDeps): FunctionTable {
   const [events, , deliveries] = tenantStorageLayout.tables;
+  const orchestration =
+    deps.orchestration ??
+    (deps.forwardSecrets && deps.dispatch
+      ? createOrchestration({
+          tenantId: deps.tenantId,
+          storage: deps.storage,
+          secrets: deps.forwardSecrets,
+          config: deps.dispatch,
+          log: deps.log,
+          ...(deps.broker ? { broker: deps.broker } : {}),
+        })
+      : undefined);
   return [
     {
       kind: 'http',
@@ -49,9 +70,11 @@ export function createTenantFunctions(deps: TenantDeps): FunctionTable {
               seen: deps.storage.table(deliveries),
               maxBodyBytes: deps.maxBodyBytes ?? 26 * 1024 * 1024,
               log: deps.log,
+              ...(orchestration ? { onRun: orchestration.enqueueRun } : {}),
             }),
           },
         ]
       : []),
+    ...(orchestration?.functions ?? []),
   ];
 }

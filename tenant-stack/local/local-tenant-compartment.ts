@@ -29,6 +29,8 @@ export interface LocalTenantCompartmentArgs {
   readonly logLevel?: string;
   /** The platform's base URL: the tenant runtime's token broker. */
   readonly platformUrl?: string;
+  /** The GitHub REST API the tenant runtime dispatches to (the GitHub double locally). */
+  readonly githubApiUrl?: string;
 }
 
 type OutputsOf<T> = { readonly [K in keyof T]: pulumi.Output<T[K]> };
@@ -90,6 +92,7 @@ export class LocalTenantCompartment extends pulumi.ComponentResource {
           ZEKT_LOCAL_IDENTITY_CLIENT_ID: identity.clientId,
           ZEKT_LOCAL_IDENTITY_SECRET: identity.clientSecret,
           ...(args.platformUrl ? { ZEKT_BROKER_URL: args.platformUrl } : {}),
+          ...(args.githubApiUrl ? { GITHUB_API_URL: args.githubApiUrl } : {}),
         },
         ...manager,
       },
