@@ -98,7 +98,7 @@ export interface TenantUnderTest {
   credential(): Promise<string>;
   subscribe(consumer: { id: number; fullName: string }, entries: Omit<Subscription, 'consumer'>[]): Promise<void>;
   /** Another runtime instance on the same storage (its own process state, only the queue and timer functions). */
-  addInstance(): Promise<{ orchestration: Orchestration; host: LocalHost }>;
+  addInstance(options?: { apiUrl?: string }): Promise<{ orchestration: Orchestration; host: LocalHost }>;
   drain(): Promise<void>;
 }
 
@@ -224,8 +224,8 @@ export async function startDispatchWorld(): Promise<DispatchWorld> {
         credential: () => issueTenantApiCredential({ tenantId, forwardSecret: secret, subject: 'user:test' }),
         subscribe: (consumer: { id: number; fullName: string }, entries: Omit<Subscription, 'consumer'>[]) =>
           createSubscriptionIndex(storage.table('subscriptions')).replaceConsumer(consumer, entries.map((e) => ({ ...e, consumer }))),
-        async addInstance() {
-          const second = await build(tenantId, storage, secret, options);
+        async addInstance(instance: { apiUrl?: string } = {}) {
+          const second = await build(tenantId, storage, secret, { ...options, ...(instance.apiUrl ? { apiUrl: instance.apiUrl } : {}) });
           const secondHost = await createLocalHost({ table: second.functions.filter((f) => f.kind !== 'http'), storage, log, ...hostOptions });
           extra.push(secondHost);
           return { orchestration: second, host: secondHost };
