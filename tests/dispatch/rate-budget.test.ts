@@ -5,18 +5,7 @@
  * margin) so the test takes seconds.
  */
 import { expect } from 'chai';
-import { startDispatchWorld, startFaultFront, until, type DispatchWorld, type FaultFront } from './support.ts';
-
-/** The most arrivals within any window of `windowMs` (sliding, at each arrival). */
-export function maxInWindow(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while ((sorted[i] as number) - (sorted[j] as number) >= windowMs) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
-}
+import { maxInWindow, startDispatchWorld, startFaultFront, until, type DispatchWorld, type FaultFront } from './support.ts';
 
 describe('orchestration: the rate budget across two instances', function () {
   this.timeout(90_000);

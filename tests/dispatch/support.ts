@@ -110,6 +110,8 @@ export interface TenantOptions {
 
 export interface DispatchWorld {
   readonly double: GitHubDouble;
+  /** Azurite's process id (the benchmark reads its CPU time). */
+  readonly azuritePid: number;
   readonly ingress: Ingress;
   readonly lines: Record<string, unknown>[];
   addTenant(tenantId: string, options?: TenantOptions): Promise<TenantUnderTest>;
@@ -197,6 +199,7 @@ export async function startDispatchWorld(): Promise<DispatchWorld> {
 
   return {
     double,
+    azuritePid: azurite.pid,
     ingress,
     lines,
     async addTenant(tenantId, options = {}) {
@@ -268,4 +271,15 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The most arrivals within any window of `windowMs` (sliding, at each arrival). */
+export function maxInWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while ((sorted[i] as number) - (sorted[j] as number) >= windowMs) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
 }
