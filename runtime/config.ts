@@ -195,6 +195,31 @@ export const settings: readonly SettingDefinition[] = [
     description: 'Tenant runtime: base URL of the platform whose token broker (`POST /api/tokens`) mints its GitHub tokens.',
     example: 'https://zekt.example.com',
   },
+  {
+    name: 'ZEKT_DISPATCH_RETRY_SCHEDULE',
+    description: 'Tenant runtime: seconds before each retry of a `repository_dispatch` after a 5xx or timeout, comma-separated; its length is the retry budget.',
+    example: '10,60,300,1800,7200',
+  },
+  {
+    name: 'ZEKT_DISPATCH_TIMEOUT_MS',
+    description: 'Tenant runtime: how long one `repository_dispatch` request may take before it counts as a timeout (10 s by default).',
+    example: '10000',
+  },
+  {
+    name: 'ZEKT_DISPATCH_BUDGET_PER_MINUTE',
+    description: "Tenant runtime: dispatches per installation in any minute, across all instances (80 by default, GitHub's secondary limit; lower only).",
+    example: '80',
+  },
+  {
+    name: 'ZEKT_DISPATCH_BUDGET_PER_HOUR',
+    description: "Tenant runtime: dispatches per installation in any hour, across all instances (500 by default, GitHub's secondary limit; lower only).",
+    example: '500',
+  },
+  {
+    name: 'ZEKT_DELIVERY_CONFIRM_SECONDS',
+    description: 'Tenant runtime: how long a dispatched delivery may wait for a linked consumer run before it is marked `unconfirmed` (600 s by default).',
+    example: '600',
+  },
 
   // Identity: sign-in, sessions, the token broker.
   { name: 'GITHUB_APP_ID', description: 'The Zekt GitHub App\'s id (App JWTs for the token broker and the redelivery check).', example: '123456' },
@@ -283,6 +308,11 @@ const schema = z
     ZEKT_LOCAL_IDENTITY_CLIENT_ID: z.uuid().optional(),
     ZEKT_LOCAL_IDENTITY_SECRET: z.string().min(32).optional(),
     ZEKT_BROKER_URL: url.optional(),
+    ZEKT_DISPATCH_RETRY_SCHEDULE: retrySchedule.default([10, 60, 300, 1800, 7200]),
+    ZEKT_DISPATCH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    ZEKT_DISPATCH_BUDGET_PER_MINUTE: z.coerce.number().int().positive().default(80),
+    ZEKT_DISPATCH_BUDGET_PER_HOUR: z.coerce.number().int().positive().default(500),
+    ZEKT_DELIVERY_CONFIRM_SECONDS: z.coerce.number().positive().default(600),
   })
   .refine((env) => env.ZEKT_STORAGE_CONNECTION_STRING ?? env.ZEKT_STORAGE_ACCOUNT_NAME, {
     message: 'set ZEKT_STORAGE_CONNECTION_STRING (Azurite) or ZEKT_STORAGE_ACCOUNT_NAME (Azure)',
@@ -371,6 +401,14 @@ export interface TenantRuntimeConfig {
   readonly localIdentity?: { readonly clientId: string; readonly secret: string };
   /** The platform whose token broker this tenant runtime asks for GitHub tokens. */
   readonly brokerUrl?: string;
+  readonly dispatch: {
+    /** Seconds before each retry after a transient failure; its length is the number of retries. */
+    readonly retrySchedule: readonly number[];
+    readonly timeoutMs: number;
+    readonly budgetPerMinute: number;
+    readonly budgetPerHour: number;
+    readonly confirmAfterSeconds: number;
+  };
 }
 
 export interface IngressConfig {
@@ -518,6 +556,13 @@ export function loadConfig(env: Environment, overrides: Environment = {}): ZektC
       ...(e.ZEKT_LOCAL_IDENTITY_CLIENT_ID && e.ZEKT_LOCAL_IDENTITY_SECRET
         ? { localIdentity: { clientId: e.ZEKT_LOCAL_IDENTITY_CLIENT_ID, secret: e.ZEKT_LOCAL_IDENTITY_SECRET } }
         : {}),
+      dispatch: {
+        retrySchedule: e.ZEKT_DISPATCH_RETRY_SCHEDULE,
+        timeoutMs: e.ZEKT_DISPATCH_TIMEOUT_MS,
+        budgetPerMinute: e.ZEKT_DISPATCH_BUDGET_PER_MINUTE,
+        budgetPerHour: e.ZEKT_DISPATCH_BUDGET_PER_HOUR,
+        confirmAfterSeconds: e.ZEKT_DELIVERY_CONFIRM_SECONDS,
+      },
     },
   };
 }

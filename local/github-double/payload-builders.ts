@@ -52,6 +52,8 @@ export interface WorkflowRunInput {
   /** Workflow file; `.github/workflows/ci.yml` by default. */
   readonly workflowPath?: string;
   readonly workflowId?: number;
+  /** The run's title (the workflow's `run-name`); the workflow name by default. */
+  readonly displayTitle?: string;
   /** The repository's default branch by default. */
   readonly headBranch?: string;
   readonly headSha?: string;
@@ -207,7 +209,7 @@ export function createPayloadBuilders(options: {
         id: input.runId,
         node_id: nodeIdFor('WFR', input.runId),
         name: input.workflowName ?? 'CI',
-        display_title: input.workflowName ?? 'CI',
+        display_title: input.displayTitle ?? input.workflowName ?? 'CI',
         path: workflowPath,
         run_number: input.runNumber ?? 1,
         run_attempt: input.runAttempt ?? 1,

@@ -4,6 +4,11 @@
  * `standardwebhooks` library, which also refuses timestamps more than 5 minutes off, so a captured
  * request cannot be replayed later). `webhook-id` is the GitHub delivery id: a repeat answers 200
  * and changes nothing. Workflow events are kept monotonically (see workflow-event-store.ts).
+ *
+ * A completed run, or a run whose title carries a Zekt correlation id, is also handed to
+ * orchestration (`onRun`: one queue message, the fan-out and linking happen from the queue) —
+ * before the dedupe row is written, so a crash after it cannot turn the ingress's retry into a
+ * duplicate that is never orchestrated; orchestration is idempotent, a repeat costs nothing more.
  */
 import type { HttpHandler, HttpResponseInit } from '@azure/functions';
 import type { TableClient } from '@azure/data-tables';
@@ -12,6 +17,7 @@ import type { Logger } from '../core/logger.ts';
 import type { ForwardedDelivery, ForwardSecrets } from '../ingress/forward-to-tenant.ts';
 import type { createWorkflowEventStore, WorkflowState } from './workflow-event-store.ts';
 import { statusOf } from '../storage/status-of.ts';
+import { parseCorrelationId } from './dispatch/delivery-record.ts';
 
 export interface TenantWebhookOptions {
   readonly tenantId: string;
@@ -23,11 +29,25 @@ export interface TenantWebhookOptions {
   readonly log: Logger;
   /** Runs for every new delivery before it is answered (subscriptions: learn the installation, queue a sync). */
   readonly onDelivery?: (delivery: ForwardedDelivery) => Promise<void>;
+  /** Orchestration's intake (create-orchestration.ts `enqueueRun`); absent: runs are only kept. */
+  readonly onRun?: (run: WorkflowState) => Promise<void>;
 }
 
 interface RunPayload {
   repository?: { id?: number; full_name?: string };
-  workflow_run?: { id: number; run_attempt?: number; status: string; conclusion?: string | null; name?: string; head_branch?: string; head_sha?: string; updated_at: string };
+  workflow_run?: {
+    id: number;
+    run_attempt?: number;
+    status: string;
+    conclusion?: string | null;
+    name?: string;
+    head_branch?: string;
+    head_sha?: string;
+    updated_at: string;
+    path?: string;
+    display_title?: string;
+    html_url?: string;
+  };
   workflow_job?: { id: number; run_id: number; run_attempt?: number; status: string; conclusion?: string | null; name?: string; head_branch?: string; head_sha?: string; completed_at?: string | null; started_at?: string };
 }
 
@@ -68,6 +88,8 @@ export function createTenantWebhookHandler(options: TenantWebhookOptions): HttpH
       return { status: 400, jsonBody: { error: 'delivery does not match its headers or this tenant' } };
     }
     const log = options.log.child({ deliveryId: delivery.id, tenantId: options.tenantId });
+    const state = toWorkflowState(delivery);
+    if (state?.kind === 'run' && options.onRun && (state.status === 'completed' || parseCorrelationId(state.displayTitle))) await options.onRun(state);
 
     // Dedupe on webhook-id: the first writer of the row processes the delivery.
     try {
@@ -81,7 +103,6 @@ export function createTenantWebhookHandler(options: TenantWebhookOptions): HttpH
     }
     try {
       await options.onDelivery?.(delivery);
-      const state = toWorkflowState(delivery);
       const outcome = state ? await options.events.record(state) : 'ignored';
       log.info({ event: delivery.event, action: delivery.action, outcome }, 'delivery accepted');
       return { status: 200, jsonBody: { id: delivery.id, outcome } };
@@ -113,6 +134,10 @@ function toWorkflowState(delivery: ForwardedDelivery): WorkflowState | undefined
       ...(r.head_sha ? { headSha: r.head_sha } : {}),
       updatedAt: r.updated_at,
       deliveryId: delivery.id,
+      ...(r.path ? { path: r.path } : {}),
+      ...(r.display_title ? { displayTitle: r.display_title } : {}),
+      ...(r.html_url ? { url: r.html_url } : {}),
+      ...(typeof delivery.installationId === 'number' ? { installationId: delivery.installationId } : {}),
     };
   }
   if (delivery.event === 'workflow_job' && p.workflow_job) {

@@ -42,7 +42,8 @@ const host = await createLocalHost({
     log,
     version: zektVersion,
     githubApiUrl: config.github.apiUrl,
-    // The same identity proves the runtime to the platform's token broker.
+    dispatch: { apiUrl: config.github.apiUrl, ...runtime.dispatch },
+    // The same identity proves the runtime to the platform's token broker, for the broker's audience.
     ...(runtime.brokerUrl ? { broker: createBrokerClient({ brokerUrl: runtime.brokerUrl, credential: identity, audience: config.identity.brokerAudience }) } : {}),
     ...(vault
       ? {

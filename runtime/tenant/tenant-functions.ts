@@ -2,7 +2,8 @@
  * The tenant runtime's function table: the functions each tenant's own Functions app runs —
  * health, the intake of deliveries the shared ingress forwards (`POST /api/webhooks`), and
  * subscriptions as code (`GET /api/subscriptions`, `POST /api/subscriptions/sync`, their sync queue
- * and timer; see subscriptions/create-subscriptions.ts).
+ * and timer; see subscriptions/create-subscriptions.ts), and orchestration (events, deliveries, the
+ * dispatcher and the tenant API: dispatch/create-orchestration.ts).
  */
 import type { FunctionTable } from '../functions/function-table.ts';
 import type { Storage } from '../storage/create-storage.ts';
@@ -12,9 +13,9 @@ import { tenantStorageLayout } from '../../tenant-stack/tenant-outputs.ts';
 import { createHealthHandler } from '../platform/health.ts';
 import { createTenantWebhookHandler } from './receive-forwarded-webhook.ts';
 import { createWorkflowEventStore } from './workflow-event-store.ts';
-import type { TokenRequest } from '../identity/token-broker.ts';
-import type { InstallationToken } from './broker-client.ts';
 import { createSubscriptions } from './subscriptions/create-subscriptions.ts';
+import { createOrchestration, type DispatchConfig, type Orchestration } from './dispatch/create-orchestration.ts';
+import type { TokenSource } from './dispatch/dispatch-tokens.ts';
 
 export interface TenantDeps {
   readonly tenantId: string;
@@ -25,11 +26,15 @@ export interface TenantDeps {
   readonly forwardSecrets?: () => Promise<ForwardSecrets | undefined>;
   /** Largest forwarded body accepted (GitHub's 25 MB plus the envelope by default). */
   readonly maxBodyBytes?: number;
-  /** The platform's token broker; with it (and the forward secrets) the subscriptions functions run. */
-  readonly broker?: { installationToken(request: TokenRequest): Promise<InstallationToken> };
+  /** The platform's token broker client (broker-client.ts); subscriptions and dispatch need it. */
+  readonly broker?: TokenSource;
   /** GitHub's REST API base URL (`https://api.github.com`). */
   readonly githubApiUrl?: string;
   readonly fetch?: typeof fetch;
+  /** The dispatch settings; with the forward secrets, orchestration runs. */
+  readonly dispatch?: DispatchConfig;
+  /** Orchestration built by the caller (tests, the benchmark); built from the above otherwise. */
+  readonly orchestration?: Orchestration;
 }
 
 export function createTenantFunctions(deps: TenantDeps): FunctionTable {
@@ -46,6 +51,18 @@ export function createTenantFunctions(deps: TenantDeps): FunctionTable {
           ...(deps.fetch ? { fetch: deps.fetch } : {}),
         })
       : undefined;
+  const orchestration =
+    deps.orchestration ??
+    (deps.forwardSecrets && deps.dispatch
+      ? createOrchestration({
+          tenantId: deps.tenantId,
+          storage: deps.storage,
+          secrets: deps.forwardSecrets,
+          config: deps.dispatch,
+          log: deps.log,
+          ...(deps.broker ? { broker: deps.broker } : {}),
+        })
+      : undefined);
   return [
     {
       kind: 'http',
@@ -72,10 +89,12 @@ export function createTenantFunctions(deps: TenantDeps): FunctionTable {
               maxBodyBytes: deps.maxBodyBytes ?? 26 * 1024 * 1024,
               log: deps.log,
               ...(subscriptions ? { onDelivery: subscriptions.onDelivery } : {}),
+              ...(orchestration ? { onRun: orchestration.enqueueRun } : {}),
             }),
           },
         ]
       : []),
     ...(subscriptions?.functions ?? []),
+    ...(orchestration?.functions ?? []),
   ];
 }

@@ -30,6 +30,14 @@ export interface WorkflowState {
   readonly headSha?: string;
   readonly updatedAt: string;
   readonly deliveryId: string;
+  /** Runs only: the workflow file (`.github/workflows/release.yml`). */
+  readonly path?: string;
+  /** Runs only: the run's title (`run-name`), where a consumer run carries its correlation id. */
+  readonly displayTitle?: string;
+  /** Runs only: the run's page (`html_url`). */
+  readonly url?: string;
+  /** The installation the webhook came through. */
+  readonly installationId?: number;
 }
 
 type StateEntity = { partitionKey: string; rowKey: string; state: string; etag?: string };

@@ -29,7 +29,7 @@ export interface LocalTenantCompartmentArgs {
   readonly logLevel?: string;
   /** The platform's base URL: the tenant runtime's token broker. */
   readonly platformUrl?: string;
-  /** GitHub's REST API base URL the tenant runtime reads from (locally: the GitHub double). */
+  /** GitHub's REST API base URL the tenant runtime reads from and dispatches to (locally: the GitHub double). */
   readonly githubApiUrl?: string;
 }
 

@@ -1,0 +1,128 @@
+/**
+ * Wires orchestration onto a tenant's own storage: events in `events`, delivery records and the
+ * rate budget in `deliveries`, subscriptions in `subscriptions`, work on the `deliveries` queue.
+ * Adds to the tenant's function table the queue function (fan-out, dispatch), the sweeper timer
+ * and the four API routes; hands other parts what they call (`enqueueRun` for the intake,
+ * `linkDelivery` and `wasMessageDeliveredTo` for the message endpoint).
+ */
+import type { Logger } from '../../core/logger.ts';
+import type { Storage } from '../../storage/create-storage.ts';
+import type { FunctionDefinition } from '../../functions/function-table.ts';
+import type { ForwardSecrets } from '../../ingress/forward-to-tenant.ts';
+import { sendJson } from '../../storage/queue-message.ts';
+import { tenantStorageLayout } from '../../../tenant-stack/tenant-outputs.ts';
+import type { MessageReferencesOfRun } from '../message-reference.ts';
+import { createSubscriptionIndex } from '../subscriptions/subscription-index.ts';
+import type { WorkflowState } from '../workflow-event-store.ts';
+import { createEventStore } from './event-store.ts';
+import { createDeliveryStore } from './delivery-store.ts';
+import { createRateBudget } from './rate-budget.ts';
+import { createDispatchTokens, type TokenSource } from './dispatch-tokens.ts';
+import { createDispatcher } from './dispatch-delivery.ts';
+import { createFanOut } from './fan-out-event.ts';
+import { createRunLinker } from './link-consumer-run.ts';
+import { createDeliverySweeper } from './sweep-deliveries.ts';
+import { createRedeliver } from './redeliver-delivery.ts';
+import { createWasMessageDeliveredTo } from './was-message-delivered-to.ts';
+import { createDeliveryMessageHandler, type RunMessage } from './handle-delivery-message.ts';
+import { createTenantApiHandlers } from './tenant-api-handlers.ts';
+
+/** The dispatch settings (runtime/config.ts, `ZEKT_DISPATCH_*`). */
+export interface DispatchConfig {
+  readonly apiUrl: string;
+  readonly retrySchedule: readonly number[];
+  readonly timeoutMs: number;
+  readonly budgetPerMinute: number;
+  readonly budgetPerHour: number;
+  readonly confirmAfterSeconds: number;
+}
+
+export interface OrchestrationDeps {
+  readonly tenantId: string;
+  readonly storage: Storage;
+  readonly secrets: () => Promise<ForwardSecrets | undefined>;
+  /** The broker client; without it nothing is dispatched (records stay queued). */
+  readonly broker?: TokenSource;
+  readonly config: DispatchConfig;
+  /** The message store's answer; no messages by default. */
+  readonly messagesOfRun?: MessageReferencesOfRun;
+  readonly log: Logger;
+  readonly fetch?: typeof fetch;
+  readonly now?: () => number;
+  /** Scaled budget windows (benchmark, tests); a minute and an hour by default. */
+  readonly budgetWindows?: { readonly minuteMs: number; readonly hourMs: number; readonly marginMs?: number };
+  /** How long a queued record may be overdue before the sweeper re-enqueues it (2 min by default). */
+  readonly staleMs?: number;
+}
+
+export function createOrchestration(deps: OrchestrationDeps) {
+  const [eventsTable, , deliveriesTable, subscriptionsTable] = tenantStorageLayout.tables;
+  const [queueName] = tenantStorageLayout.queues;
+  const now = deps.now ?? Date.now;
+  const log = deps.log.child({ part: 'orchestration' });
+  const queue = deps.storage.queue(queueName);
+  const events = createEventStore(deps.storage.table(eventsTable));
+  const deliveries = createDeliveryStore(deps.storage.table(deliveriesTable));
+  const budget = createRateBudget({
+    table: deps.storage.table(deliveriesTable),
+    perMinute: deps.config.budgetPerMinute,
+    perHour: deps.config.budgetPerHour,
+    ...(deps.budgetWindows ?? {}),
+    now,
+  });
+  const broker: TokenSource = deps.broker ?? {
+    installationToken: () => Promise.reject(new Error('this tenant runtime has no token broker configured (ZEKT_BROKER_URL)')),
+  };
+  const dispatcher = createDispatcher({
+    deliveries,
+    events,
+    budget,
+    tokens: createDispatchTokens(broker, now),
+    queue,
+    apiUrl: deps.config.apiUrl,
+    retrySchedule: deps.config.retrySchedule,
+    timeoutMs: deps.config.timeoutMs,
+    log,
+    now,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
+  const enqueue = (id: string) => dispatcher.enqueue(id);
+  const fanOut = createFanOut({
+    events,
+    deliveries,
+    subscriptions: createSubscriptionIndex(deps.storage.table(subscriptionsTable)),
+    messagesOfRun: deps.messagesOfRun ?? (async () => []),
+    enqueue,
+    log,
+    now: () => new Date(now()),
+  });
+  const linker = createRunLinker({ deliveries, log, now: () => new Date(now()) });
+  const redeliver = createRedeliver({ deliveries, enqueue, now: () => new Date(now()) });
+  const sweep = createDeliverySweeper({ deliveries, enqueue, staleMs: deps.staleMs ?? 120_000, confirmAfterMs: deps.config.confirmAfterSeconds * 1000, log, now });
+  const handleMessage = createDeliveryMessageHandler({ fanOut, onConsumerRun: linker.onConsumerRun, dispatcher });
+  const api = createTenantApiHandlers({ tenantId: deps.tenantId, secrets: deps.secrets, events, deliveries, redeliver });
+
+  const functions: FunctionDefinition[] = [
+    { kind: 'queue', name: 'deliveries', queueName, handler: (message) => handleMessage(message) },
+    { kind: 'timer', name: 'sweepDeliveries', schedule: '0 * * * * *', handler: async () => void (await sweep()) },
+    { kind: 'http', name: 'listEvents', route: 'events', methods: ['GET'], authLevel: 'anonymous', handler: api.listEvents },
+    { kind: 'http', name: 'getEvent', route: 'events/{id}', methods: ['GET'], authLevel: 'anonymous', handler: api.getEvent },
+    { kind: 'http', name: 'listDeliveries', route: 'deliveries', methods: ['GET'], authLevel: 'anonymous', handler: api.listDeliveries },
+    { kind: 'http', name: 'redeliver', route: 'deliveries/{id}/redeliver', methods: ['POST'], authLevel: 'anonymous', handler: api.redeliver },
+  ];
+
+  return {
+    functions,
+    events,
+    deliveries,
+    budget,
+    sweep,
+    redeliver,
+    /** The intake calls this for each completed run and each run whose title carries a correlation id, before it answers. */
+    enqueueRun: (run: WorkflowState) => sendJson(queue, { kind: 'run', run } satisfies RunMessage),
+    linkDelivery: linker.linkDelivery,
+    wasMessageDeliveredTo: createWasMessageDeliveredTo({ events, deliveries }),
+  };
+}
+
+export type Orchestration = ReturnType<typeof createOrchestration>;

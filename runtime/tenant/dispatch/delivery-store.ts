@@ -1,0 +1,144 @@
+/**
+ * Delivery records in the tenant's `deliveries` table (beside the intake's dedupe rows):
+ * - `delivery` / `<deliveryId>`: the record as JSON, with `status`, `leaseUntil` and `dueAt`
+ *   (epoch ms) as columns the sweeper filters on; every change is an ETag-guarded replace;
+ * - `run-link` / `<consumerRepositoryId>-<runId>`: the correlation id a consumer run was linked by, so
+ *   that run's later webhooks update the record even when its title carries no correlation id.
+ */
+import type { TableClient } from '@azure/data-tables';
+import { odata } from '@azure/data-tables';
+import { statusOf } from '../../storage/status-of.ts';
+import type { DeliveryRecord, DeliveryStatus } from './delivery-record.ts';
+import type { Page } from './event-store.ts';
+
+type Row = { partitionKey: string; rowKey: string; value: string; status: string; leaseUntil: number; dueAt: number; etag?: string };
+
+/** A record changed between its read and its write. */
+export class DeliveryChangedError extends Error {
+  override name = 'DeliveryChangedError';
+}
+
+export interface StoredDelivery {
+  readonly record: DeliveryRecord;
+  readonly etag: string;
+}
+
+const toRow = (r: DeliveryRecord) => ({
+  partitionKey: 'delivery',
+  rowKey: r.id,
+  value: JSON.stringify(r),
+  status: r.status,
+  leaseUntil: r.leaseUntil ?? 0,
+  dueAt: Date.parse(r.nextAttemptAt ?? r.updatedAt),
+});
+
+export function createDeliveryStore(table: TableClient) {
+  async function read(id: string): Promise<StoredDelivery | undefined> {
+    try {
+      const row = await table.getEntity<Row>('delivery', id);
+      return { record: JSON.parse(row.value) as DeliveryRecord, etag: row.etag ?? '*' };
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async function page(filter: string, options: { limit: number; cursor?: string }): Promise<Page<DeliveryRecord>> {
+    const pages = table.listEntities<Row>({ queryOptions: { filter } }).byPage({ maxPageSize: options.limit, ...(options.cursor ? { continuationToken: options.cursor } : {}) });
+    const first = await pages.next();
+    if (first.done) return { items: [] };
+    return { items: first.value.map((r) => JSON.parse(r.value) as DeliveryRecord), ...(first.value.continuationToken ? { next: first.value.continuationToken } : {}) };
+  }
+
+  return {
+    read,
+
+    /** Creates the record unless it exists; true when this call created it. */
+    async createIfAbsent(record: DeliveryRecord): Promise<boolean> {
+      try {
+        await table.createEntity(toRow(record));
+        return true;
+      } catch (err) {
+        if (statusOf(err) === 409) return false;
+        throw err;
+      }
+    },
+
+    /** Replaces the record if it is unchanged since `etag` was read; answers the new etag. */
+    async replace(record: DeliveryRecord, etag: string): Promise<string> {
+      try {
+        const result = await table.updateEntity(toRow(record), 'Replace', { etag });
+        return result.etag ?? '*';
+      } catch (err) {
+        if (statusOf(err) === 412 || statusOf(err) === 409) throw new DeliveryChangedError(`delivery ${record.id} changed meanwhile`, { cause: err });
+        throw err;
+      }
+    },
+
+    /**
+     * Reads, changes and writes a record until the write meets no concurrent change. `change`
+     * answers undefined to leave the record as it is.
+     */
+    async update(id: string, change: (current: DeliveryRecord) => DeliveryRecord | undefined): Promise<DeliveryRecord | undefined> {
+      for (let i = 0; i < 10; i++) {
+        const current = await read(id);
+        if (!current) return undefined;
+        const next = change(current.record);
+        if (!next) return current.record;
+        try {
+          await this.replace(next, current.etag);
+          return next;
+        } catch (err) {
+          if (!(err instanceof DeliveryChangedError)) throw err;
+        }
+      }
+      throw new DeliveryChangedError(`delivery ${id}: too much contention`);
+    },
+
+    /** The deliveries of one event (their ids start with the event's). */
+    async ofEvent(eventId: string): Promise<DeliveryRecord[]> {
+      const found: DeliveryRecord[] = [];
+      const filter = odata`PartitionKey eq 'delivery' and RowKey ge ${`${eventId}.`} and RowKey lt ${`${eventId}/`}`;
+      for await (const row of table.listEntities<Row>({ queryOptions: { filter } })) found.push(JSON.parse(row.value) as DeliveryRecord);
+      return found;
+    },
+
+    /** In delivery id order, optionally of one status. */
+    list(options: { status?: DeliveryStatus; limit: number; cursor?: string }): Promise<Page<DeliveryRecord>> {
+      const filter = options.status ? odata`PartitionKey eq 'delivery' and status eq ${options.status}` : `PartitionKey eq 'delivery'`;
+      return page(filter, options);
+    },
+
+    /** Queued records due before `dueBefore` that no dispatcher holds (the sweeper re-enqueues them). */
+    async staleQueued(now: number, dueBefore: number): Promise<DeliveryRecord[]> {
+      const found: DeliveryRecord[] = [];
+      const filter = odata`PartitionKey eq 'delivery' and status eq 'queued' and dueAt lt ${dueBefore} and leaseUntil lt ${now}`;
+      for await (const row of table.listEntities<Row>({ queryOptions: { filter } })) found.push(JSON.parse(row.value) as DeliveryRecord);
+      return found;
+    },
+
+    /** Dispatched records with no linked run whose dispatch is older than `before`. */
+    async unlinkedSince(before: number): Promise<DeliveryRecord[]> {
+      const found: DeliveryRecord[] = [];
+      const filter = odata`PartitionKey eq 'delivery' and status eq 'dispatched' and dueAt lt ${before}`;
+      for await (const row of table.listEntities<Row>({ queryOptions: { filter } })) found.push(JSON.parse(row.value) as DeliveryRecord);
+      return found;
+    },
+
+    /** Remembers the correlation id a consumer run was linked with. */
+    async linkRun(consumerId: number, runId: number, correlationId: string): Promise<void> {
+      await table.upsertEntity({ partitionKey: 'run-link', rowKey: `${consumerId}-${runId}`, value: correlationId }, 'Replace');
+    },
+
+    async correlationOfRun(consumerId: number, runId: number): Promise<string | undefined> {
+      try {
+        return (await table.getEntity<{ value: string }>('run-link', `${consumerId}-${runId}`)).value;
+      } catch (err) {
+        if (statusOf(err) === 404) return undefined;
+        throw err;
+      }
+    },
+  };
+}
+
+export type DeliveryStore = ReturnType<typeof createDeliveryStore>;

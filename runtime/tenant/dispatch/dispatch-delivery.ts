@@ -1,0 +1,173 @@
+/**
+ * The dispatcher: sends one queued delivery to its consumer as `POST /repos/{owner}/{repo}/dispatches`
+ * with a broker token for that repository, under the installation's rate budget.
+ *
+ * Why nothing is lost or sent twice on purpose: a dispatcher first takes a lease on the record
+ * (an ETag-guarded write); a second message for the same delivery (a repeat, the sweeper's) finds
+ * it leased or no longer `queued` and is dropped. A retry is written to the record (`nextAttemptAt`)
+ * before its delayed message is sent; if the process dies between the two, or during the request,
+ * the lease runs out and the sweeper re-enqueues the record. The one unavoidable repeat — GitHub
+ * accepted but the process died before recording it — carries the same correlation id, so the
+ * consumer can tell.
+ */
+import type { QueueClient } from '@azure/storage-queue';
+import type { Logger } from '../../core/logger.ts';
+import { sendJson } from '../../storage/queue-message.ts';
+import { BrokerRefusedError } from '../broker-client.ts';
+import type { DeliveryRecord } from './delivery-record.ts';
+import { DeliveryChangedError, type DeliveryStore } from './delivery-store.ts';
+import type { EventStore } from './event-store.ts';
+import type { RateBudget } from './rate-budget.ts';
+import type { DispatchTokens } from './dispatch-tokens.ts';
+import { buildClientPayload } from './client-payload.ts';
+import { classifyDispatchResponse, type DispatchVerdict } from './classify-dispatch-response.ts';
+
+export interface DispatchMessage {
+  readonly kind: 'dispatch';
+  readonly deliveryId: string;
+}
+
+export interface DispatcherOptions {
+  readonly deliveries: DeliveryStore;
+  readonly events: EventStore;
+  readonly budget: RateBudget;
+  readonly tokens: DispatchTokens;
+  readonly queue: QueueClient;
+  /** GitHub REST API base URL. */
+  readonly apiUrl: string;
+  /** Seconds before each retry after a transient failure; its length is the retry budget. */
+  readonly retrySchedule: readonly number[];
+  /** How long one dispatch request may take (ms). */
+  readonly timeoutMs: number;
+  /** How long a dispatcher holds a delivery (ms); longer than the request timeout. */
+  readonly leaseMs?: number;
+  readonly fetch?: typeof fetch;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+export function createDispatcher(options: DispatcherOptions) {
+  const now = options.now ?? Date.now;
+  const leaseMs = options.leaseMs ?? Math.max(60_000, options.timeoutMs * 3);
+  const doFetch = options.fetch ?? fetch;
+
+  const enqueue = (deliveryId: string, delayMs = 0) =>
+    sendJson(options.queue, { kind: 'dispatch', deliveryId } satisfies DispatchMessage, delayMs > 0 ? Math.ceil(delayMs / 1000) : undefined);
+
+  /** Writes the outcome, keeping what a run link wrote meanwhile (a run may start before we record 204). */
+  async function settle(id: string, change: (r: DeliveryRecord) => DeliveryRecord): Promise<DeliveryRecord | undefined> {
+    return options.deliveries.update(id, (current) => {
+      const next = change(current);
+      return current.linkedRun ? { ...next, status: current.status, linkedRun: current.linkedRun } : next;
+    });
+  }
+
+  /** `sent`: a request reached (or may have reached) GitHub; `budgetWait`: held back by the budget. */
+  type Attempt = { verdict: DispatchVerdict; sent: boolean; budgetWait?: boolean; installationId?: number };
+
+  async function send(record: DeliveryRecord): Promise<Attempt> {
+    const event = await options.events.get(record.eventId);
+    if (!event) return { verdict: { kind: 'dead', reason: `event ${record.eventId} is missing` }, sent: false };
+    let token;
+    try {
+      token = await options.tokens.forRepository(record.consumer.id);
+    } catch (err) {
+      // The broker refuses a repository outside the tenant's installations: that consumer never gets one.
+      if (err instanceof BrokerRefusedError && err.status >= 400 && err.status < 500) {
+        const reason = `the token broker refused a token for ${record.consumer.fullName} (${err.status}): it is not in an installation of this tenant`;
+        return { verdict: { kind: 'dead', reason }, sent: false };
+      }
+      return { verdict: { kind: 'transient', reason: `no token from the broker: ${(err as Error).message}` }, sent: false };
+    }
+    const slot = await options.budget.acquire(token.installationId);
+    const installationId = token.installationId;
+    if (!slot.granted) return { verdict: { kind: 'rate-limited', untilMs: now() + slot.waitMs, reason: 'waiting for the rate budget' }, sent: false, budgetWait: true, installationId };
+    try {
+      const res = await doFetch(`${options.apiUrl}/repos/${record.consumer.fullName}/dispatches`, {
+        method: 'POST',
+        headers: {
+          authorization: `token ${token.token}`,
+          accept: 'application/vnd.github+json',
+          'content-type': 'application/json',
+          'x-github-api-version': '2022-11-28',
+          'user-agent': 'zekt-dispatcher',
+        },
+        body: JSON.stringify({ event_type: record.eventType, client_payload: buildClientPayload(event, record) }),
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+      const text = res.status === 204 ? '' : await res.text().catch(() => '');
+      let message = '';
+      try {
+        message = String((JSON.parse(text) as { message?: unknown }).message ?? '');
+      } catch {
+        message = text.slice(0, 200);
+      }
+      if (res.status === 401) options.tokens.forget(record.consumer.id);
+      return { verdict: classifyDispatchResponse(res.status, res.headers, message, now()), sent: true, installationId };
+    } catch (err) {
+      return { verdict: { kind: 'transient', reason: `no answer from GitHub: ${(err as Error).message}` }, sent: true, installationId };
+    }
+  }
+
+  return {
+    enqueue,
+
+    async handle(message: DispatchMessage): Promise<void> {
+      const stored = await options.deliveries.read(message.deliveryId);
+      if (!stored || stored.record.status !== 'queued') return;
+      const at = now();
+      const { record } = stored;
+      // Early (a repeat of a message whose retry is pending) or held by another dispatcher: not ours.
+      if (record.nextAttemptAt && Date.parse(record.nextAttemptAt) > at + 1000) return;
+      if ((record.leaseUntil ?? 0) > at) return;
+      let leased: DeliveryRecord = { ...record, leaseUntil: at + leaseMs, updatedAt: new Date(at).toISOString() };
+      try {
+        await options.deliveries.replace(leased, stored.etag);
+      } catch (err) {
+        if (err instanceof DeliveryChangedError) return;
+        throw err;
+      }
+      const log = options.log.child({ deliveryId: record.id, consumer: record.consumer.fullName });
+      const { verdict, sent, budgetWait = false, installationId } = await send(leased);
+      const done = now();
+      const iso = new Date(done).toISOString();
+      const { leaseUntil: _lease, nextAttemptAt: _next, ...base } = leased;
+      leased = { ...base, ...(installationId !== undefined ? { installationId } : {}), updatedAt: iso };
+      const attempts = record.attempts + (sent ? 1 : 0);
+
+      if (verdict.kind === 'dispatched') {
+        await settle(record.id, () => ({ ...leased, status: 'dispatched', attempts, dispatchedAt: iso }));
+        log.info({ attempts }, 'delivery dispatched');
+        return;
+      }
+      if (verdict.kind === 'rate-limited') {
+        if (!budgetWait && installationId !== undefined) await options.budget.pause(installationId, verdict.untilMs);
+        const nextAttemptAt = new Date(verdict.untilMs).toISOString();
+        await settle(record.id, () => ({
+          ...leased,
+          status: 'queued',
+          attempts,
+          nextAttemptAt,
+          ...(budgetWait ? {} : { lastError: verdict.reason }),
+        }));
+        await enqueue(record.id, verdict.untilMs - done);
+        if (!budgetWait) log.warn({ nextAttemptAt, reason: verdict.reason }, 'dispatch rate limited; will retry');
+        return;
+      }
+      const retries = record.retries + 1;
+      const delay = options.retrySchedule[retries - 1];
+      if (verdict.kind === 'transient' && delay !== undefined) {
+        const nextAttemptAt = new Date(done + delay * 1000).toISOString();
+        await settle(record.id, () => ({ ...leased, status: 'queued', attempts, retries, nextAttemptAt, lastError: verdict.reason }));
+        await enqueue(record.id, delay * 1000);
+        log.warn({ nextAttemptAt, reason: verdict.reason }, 'dispatch failed; will retry');
+        return;
+      }
+      const reason = verdict.kind === 'transient' ? `gave up after ${retries} failed attempts: ${verdict.reason}` : verdict.reason;
+      await settle(record.id, () => ({ ...leased, status: 'dead', attempts, retries, lastError: reason }));
+      log.warn({ reason }, 'delivery dead');
+    },
+  };
+}
+
+export type Dispatcher = ReturnType<typeof createDispatcher>;

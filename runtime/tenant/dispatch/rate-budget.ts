@@ -1,0 +1,113 @@
+/**
+ * The per-installation rate budget for content-creating requests (`repository_dispatch`), held in
+ * storage so every runtime instance spends the same one: on Azure the runtime scales out.
+ *
+ * GitHub's secondary rate limits apply per installation: at most 80 content-creating requests a
+ * minute and 500 an hour (https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits).
+ * The budget is a sliding log: one row per installation (`budget` / `<installationId>` in the
+ * `deliveries` table) holds the times of the requests of the last hour. A request may go when
+ * fewer than `perMinute` went in the last minute and fewer than `perHour` in the last hour; the
+ * time is appended under the row's ETag, so two instances can never both take the last slot.
+ * Sliding windows, not fixed ones: a fixed minute lets twice the budget through across its edge.
+ *
+ * Each window is counted `marginMs` longer than it is: a request reaches GitHub a little after its
+ * slot was taken, and two requests' delays differ, so the log must be stricter than GitHub's clock.
+ * A 403/429 from GitHub pauses the whole installation (`pausedUntil`) for every instance.
+ */
+import type { TableClient } from '@azure/data-tables';
+import { statusOf } from '../../storage/status-of.ts';
+
+export interface RateBudgetOptions {
+  readonly table: TableClient;
+  /** Requests per minute window (GitHub: 80). */
+  readonly perMinute: number;
+  /** Requests per hour window (GitHub: 500). */
+  readonly perHour: number;
+  /** Window lengths; the defaults are a minute and an hour (the benchmark scales them down). */
+  readonly minuteMs?: number;
+  readonly hourMs?: number;
+  /** Added to each window (1 s by default). */
+  readonly marginMs?: number;
+  readonly now?: () => number;
+}
+
+export type BudgetAnswer = { readonly granted: true } | { readonly granted: false; readonly waitMs: number };
+
+type Row = { partitionKey: string; rowKey: string; stamps: string; pausedUntil: number; etag?: string };
+
+export function createRateBudget(options: RateBudgetOptions) {
+  const now = options.now ?? Date.now;
+  const minute = (options.minuteMs ?? 60_000) + (options.marginMs ?? 1000);
+  const hour = (options.hourMs ?? 3_600_000) + (options.marginMs ?? 1000);
+  // One taker at a time per installation in this process: instances still race through the ETag,
+  // but a process's own parallel dispatches do not fight over the row.
+  const queues = new Map<number, Promise<unknown>>();
+
+  async function read(installationId: number): Promise<{ stamps: number[]; pausedUntil: number; etag?: string }> {
+    try {
+      const row = await options.table.getEntity<Row>('budget', String(installationId));
+      return { stamps: row.stamps ? row.stamps.split(',').map((s) => parseInt(s, 36)).sort((a, b) => a - b) : [], pausedUntil: Number(row.pausedUntil) || 0, etag: row.etag ?? '*' };
+    } catch (err) {
+      if (statusOf(err) === 404) return { stamps: [], pausedUntil: 0 };
+      throw err;
+    }
+  }
+
+  async function write(installationId: number, stamps: number[], pausedUntil: number, etag: string | undefined): Promise<boolean> {
+    const entity = { partitionKey: 'budget', rowKey: String(installationId), stamps: stamps.map((s) => s.toString(36)).join(','), pausedUntil };
+    try {
+      if (etag) await options.table.updateEntity(entity, 'Replace', { etag });
+      else await options.table.createEntity(entity);
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 409 || statusOf(err) === 412) return false;
+      throw err;
+    }
+  }
+
+  async function take(installationId: number): Promise<BudgetAnswer> {
+    for (;;) {
+      const current = await read(installationId);
+      const at = now();
+      if (current.pausedUntil > at) return { granted: false, waitMs: current.pausedUntil - at };
+      const stamps = current.stamps.filter((s) => s > at - hour);
+      const inMinute = stamps.filter((s) => s > at - minute);
+      if (inMinute.length >= options.perMinute) return { granted: false, waitMs: (inMinute[inMinute.length - options.perMinute] as number) + minute - at };
+      if (stamps.length >= options.perHour) return { granted: false, waitMs: (stamps[stamps.length - options.perHour] as number) + hour - at };
+      stamps.push(at);
+      if (await write(installationId, stamps, current.pausedUntil, current.etag)) return { granted: true };
+    }
+  }
+
+  function serial<T>(installationId: number, fn: () => Promise<T>): Promise<T> {
+    const result = (queues.get(installationId) ?? Promise.resolve()).then(fn, fn);
+    const settled = result.catch(() => undefined);
+    queues.set(installationId, settled);
+    void settled.then(() => {
+      if (queues.get(installationId) === settled) queues.delete(installationId);
+    });
+    return result;
+  }
+
+  return {
+    /** Takes one slot now, or says how long until one frees up. */
+    acquire: (installationId: number): Promise<BudgetAnswer> => serial(installationId, () => take(installationId)),
+
+    /** GitHub said the installation is limited: nobody sends for it before `until` (epoch ms). */
+    pause: (installationId: number, until: number): Promise<void> =>
+      serial(installationId, async () => {
+        for (;;) {
+          const current = await read(installationId);
+          if (current.pausedUntil >= until) return;
+          if (await write(installationId, current.stamps, until, current.etag)) return;
+        }
+      }),
+
+    /** The request times in the log (tests, benchmark). */
+    async stamps(installationId: number): Promise<number[]> {
+      return (await read(installationId)).stamps;
+    },
+  };
+}
+
+export type RateBudget = ReturnType<typeof createRateBudget>;
