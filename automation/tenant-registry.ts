@@ -56,6 +56,11 @@ export interface TenantRecord {
   readonly nextAttemptAt?: string;
   /** Summary of the last reconcile of this tenant. */
   readonly lastReconcile?: { readonly at: string; readonly drifted: number; readonly repaired: number };
+  /**
+   * Why the last reconcile of a serving tenant failed: the tenant stays `ready` (what it runs is
+   * untouched) and the next reconcile retries; cleared when one succeeds.
+   */
+  readonly reconcileError?: RecordedError;
   /** Table storage ETag of the version read. */
   readonly etag: string;
 }
@@ -103,7 +108,7 @@ const partition = 'tenant';
 type Entity = Record<string, unknown> & { rowKey?: string; etag?: string };
 
 function toEntity(record: Omit<TenantRecord, 'etag'>): TableEntity<Record<string, unknown>> {
-  const { tenantId, lastError, progress, outputs, lastReconcile, ...rest } = record;
+  const { tenantId, lastError, progress, outputs, lastReconcile, reconcileError, ...rest } = record;
   // Replace mode drops properties that are absent, which is how optional fields are cleared.
   const plain = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
   return {
@@ -115,6 +120,7 @@ function toEntity(record: Omit<TenantRecord, 'etag'>): TableEntity<Record<string
     progress: progress ? JSON.stringify(progress) : '',
     outputs: outputs ? JSON.stringify(outputs) : '',
     lastReconcile: lastReconcile ? JSON.stringify(lastReconcile) : '',
+    reconcileError: reconcileError ? JSON.stringify(reconcileError) : '',
   };
 }
 
@@ -128,6 +134,7 @@ function fromEntity(entity: Entity): TenantRecord {
   const progress = parse<TenantProgress>(entity.progress);
   const outputs = parse<TenantStackOutputs>(entity.outputs);
   const lastReconcile = parse<TenantRecord['lastReconcile']>(entity.lastReconcile);
+  const reconcileError = parse<RecordedError>(entity.reconcileError);
   const completedRequestId = str('completedRequestId');
   const readyAt = str('readyAt');
   const deletedAt = str('deletedAt');
@@ -146,6 +153,7 @@ function fromEntity(entity: Entity): TenantRecord {
     ...(progress ? { progress } : {}),
     ...(outputs ? { outputs } : {}),
     ...(lastReconcile ? { lastReconcile } : {}),
+    ...(reconcileError ? { reconcileError } : {}),
     ...(completedRequestId ? { completedRequestId } : {}),
     ...(readyAt ? { readyAt } : {}),
     ...(deletedAt ? { deletedAt } : {}),

@@ -113,6 +113,7 @@ export const identityConfig = (double: GitHubDouble): IdentityConfig => ({
   sessionTtlSeconds: 8 * 3600,
   authStateTtlSeconds: 600,
   brokerAudience: 'api://zekt-broker',
+  loginRatePerMinute: 1000,
 });
 
 export async function startIdentityHarness(): Promise<IdentityHarness> {
