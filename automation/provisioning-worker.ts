@@ -58,6 +58,8 @@ export interface ProvisioningWorkerDeps {
   readonly jobs: JobQueue;
   readonly runs: ReconcileRuns;
   readonly parallelism: number;
+  /** Tenants one reconcile run works on at once (within `parallelism`); `parallelism` by default. */
+  readonly reconcileParallelism?: number;
   /** Seconds before each retry of a failed job; its length is the retry budget. */
   readonly retrySchedule: readonly number[];
   /** Seconds before a job for a busy tenant is tried again. */
@@ -288,11 +290,11 @@ export function createProvisioningWorker(deps: ProvisioningWorkerDeps): Provisio
     if (existing?.status === 'done') return 'duplicate';
     await deps.runs.start(job.runId);
     const wanted = job.tenantIds ? new Set(job.tenantIds) : undefined;
-    const tenants = (await deps.registry.list()).filter((r) => !wanted || wanted.has(r.tenantId));
+    const tenants = (await deps.registry.list()).filter((r) => (!wanted || wanted.has(r.tenantId)) && (!job.readyOnly || r.status === 'ready'));
     const report = await reconcileTenants({
       runId: job.runId,
       tenants,
-      parallelism: deps.parallelism,
+      parallelism: deps.reconcileParallelism ?? deps.parallelism,
       reconcileOne: (record) => limit(() => reconcileOne(record)),
     });
     await deps.runs.finish(report);
