@@ -51,6 +51,9 @@ export async function serveHttp(
       if (body === 'too-large') return refuseTooLarge(req, res, cap);
       const headers = new Headers();
       for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
+      // As Azure's front end does: the peer's address is the last X-Forwarded-For hop.
+      const peer = req.socket.remoteAddress ?? 'unknown';
+      headers.set('x-forwarded-for', headers.has('x-forwarded-for') ? `${headers.get('x-forwarded-for')}, ${peer}` : peer);
       const request = createBufferedHttpRequest({ method, url: url.toString(), headers, query: url.searchParams, params, body });
       const context = createInvocationContext(fn.name, options.log, { trigger: 'http', route: fn.route });
       const response = await fn.handler(request, context);
