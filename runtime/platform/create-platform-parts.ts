@@ -85,11 +85,9 @@ export function createPlatformParts(deps: PlatformPartsDeps) {
     verifyCallerToken: deps.verifyCallerToken,
     // The caller's identity (client id locally, principal id on Azure) must be a tenant's own.
     tenantForIdentity: async (identityId) => {
-      const tenants = await registry.list();
-      const owner = tenants.find(
-        (t) => reachable.has(t.status) && (t.outputs?.identityClientId === identityId || t.outputs?.identityPrincipalId === identityId),
-      );
-      return owner?.tenantId;
+      // The registry's identity index: one point read per call, not a scan of every tenant.
+      const owner = await registry.findByIdentity(identityId);
+      return owner && reachable.has(owner.status) ? owner.tenantId : undefined;
     },
     log: deps.log,
   });
