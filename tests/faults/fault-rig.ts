@@ -141,45 +141,57 @@ export async function runLoad(
   const secret = rig.platform.githubDouble?.app.webhookSecret as string;
   const accepted = new Map<string, number>();
   let refused = 0;
+  const reasons = new Map<string, number>();
   const sent: { id: string; event: string; body: string }[] = [];
   const inflight: Promise<void>[] = [];
   let faultDone: Promise<void> = Promise.resolve();
-  const post = async (d: { id: string; event: string; body: string }) => {
+  const post = async (d: { id: string; event: string; body: string; signature: string }) => {
     try {
       const res = await fetch(rig.webhookUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-github-event': d.event, 'x-github-delivery': d.id, 'x-hub-signature-256': await sign(secret, d.body), 'user-agent': 'GitHub-Hookshot/faults' },
+        headers: { 'content-type': 'application/json', 'x-github-event': d.event, 'x-github-delivery': d.id, 'x-hub-signature-256': d.signature, 'user-agent': 'GitHub-Hookshot/faults' },
         body: d.body,
         signal: AbortSignal.timeout(10_000),
       });
       await res.arrayBuffer();
       if (res.status === 202) accepted.set(d.id, (accepted.get(d.id) ?? 0) + 1);
-      else if (res.status !== 200) refused++;
-    } catch {
+      else if (res.status !== 200) {
+        refused++;
+        reasons.set(String(res.status), (reasons.get(String(res.status)) ?? 0) + 1);
+      }
+    } catch (err) {
       refused++;
+      const reason = `${(err as Error).name}: ${String((err as Error).cause ?? (err as Error).message)}`;
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     }
   };
-  const start = Date.now();
+  // Every delivery (and its signature) is made before the clock starts: the load generator shares
+  // this process with the platform, and its work must not be what slows the intake.
+  const plan: { id: string; event: string; body: string; signature: string }[] = [];
   for (let i = 0; i < options.count; i++) {
+    const repeat = plan.length > 10 && (i * 7919) % 100 < options.duplicateShare * 100;
+    if (repeat) {
+      plan.push(plan[(i * 104729) % plan.length] as (typeof plan)[number]);
+      continue;
+    }
+    const event = i % 2 ? 'workflow_job' : 'workflow_run';
+    const payload = event === 'workflow_run' ? workflowRunPayload({ runId: 100_000 + i, installationId: 4242 }) : workflowJobPayload({ installationId: 4242 });
+    const body = JSON.stringify(payload);
+    const delivery = { id: randomUUID(), event, body, signature: await sign(secret, body) };
+    plan.push(delivery);
+    sent.push(delivery);
+  }
+  const start = Date.now();
+  for (let i = 0; i < plan.length; i++) {
     const due = start + (i * 1000) / options.ratePerSecond;
     const wait = due - Date.now();
     if (wait > 0) await sleep(wait);
-    const repeat = sent.length > 10 && (i * 7919) % 100 < options.duplicateShare * 100;
-    let delivery: { id: string; event: string; body: string };
-    if (repeat) {
-      delivery = sent[(i * 104729) % sent.length] as (typeof sent)[number];
-    } else {
-      const runId = 100_000 + i;
-      const event = i % 2 ? 'workflow_job' : 'workflow_run';
-      const payload = event === 'workflow_run' ? workflowRunPayload({ runId, installationId: 4242 }) : workflowJobPayload({ installationId: 4242 });
-      delivery = { id: randomUUID(), event, body: JSON.stringify(payload) };
-      sent.push(delivery);
-    }
-    inflight.push(post(delivery));
+    inflight.push(post(plan[i] as (typeof plan)[number]));
     if (options.inject && i === Math.floor(options.count * (options.faultAfter ?? 0.25))) faultDone = options.inject();
   }
   await Promise.all(inflight);
   await faultDone;
+  if (reasons.size) process.stderr.write(`refusals (${options.fault}): ${JSON.stringify(Object.fromEntries(reasons))}\n`);
   return count(rig, options, accepted, refused);
 }
 
