@@ -152,6 +152,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     jobs,
     runs,
     parallelism: settings.parallelism,
+    reconcileParallelism: settings.reconcileParallelism,
     retrySchedule: settings.retrySchedule,
     busyRetrySeconds: settings.leaseSeconds,
     log,

@@ -109,14 +109,22 @@ export async function enqueueDeprovisioning(deps: ControlPlaneClientDeps, tenant
   return { record, job };
 }
 
-/** Asks for a reconcile of the given tenants (all by default); the report lands in `runs`. */
+/**
+ * Asks for a reconcile of the given tenants (all by default; only `ready` ones with `readyOnly`,
+ * as the reconcile timer does); the report lands in `runs`.
+ */
 export async function enqueueReconcile(
   deps: { readonly jobs: JobQueue; readonly runs: ReconcileRuns },
-  options: { readonly tenantIds?: readonly string[] } = {},
+  options: { readonly tenantIds?: readonly string[]; readonly readyOnly?: boolean } = {},
 ): Promise<{ runId: string }> {
   for (const id of options.tenantIds ?? []) assertTenantId(id);
   const runId = newRequestId();
   await deps.runs.request(runId);
-  await deps.jobs.send({ kind: 'reconcile', runId, ...(options.tenantIds ? { tenantIds: [...options.tenantIds] } : {}) });
+  await deps.jobs.send({
+    kind: 'reconcile',
+    runId,
+    ...(options.tenantIds ? { tenantIds: [...options.tenantIds] } : {}),
+    ...(options.readyOnly ? { readyOnly: true } : {}),
+  });
   return { runId };
 }

@@ -16,7 +16,13 @@ export const provisioningQueueName = 'provisioning';
 export const provisioningJobSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('provision'), tenantId: z.string().min(1).max(64), requestId: z.uuid() }),
   z.object({ kind: z.literal('destroy'), tenantId: z.string().min(1).max(64), requestId: z.uuid() }),
-  z.object({ kind: z.literal('reconcile'), runId: z.uuid(), tenantIds: z.array(z.string().min(1).max(64)).max(1000).optional() }),
+  z.object({
+    kind: z.literal('reconcile'),
+    runId: z.uuid(),
+    tenantIds: z.array(z.string().min(1).max(64)).max(1000).optional(),
+    /** The timer's runs: only serving tenants (a failed one waits for its owner or an operator). */
+    readyOnly: z.boolean().optional(),
+  }),
 ]);
 
 export type ProvisioningJob = z.infer<typeof provisioningJobSchema>;

@@ -58,6 +58,8 @@ export interface ProvisioningWorkerDeps {
   readonly jobs: JobQueue;
   readonly runs: ReconcileRuns;
   readonly parallelism: number;
+  /** Tenants one reconcile run works on at once (within `parallelism`); `parallelism` by default. */
+  readonly reconcileParallelism?: number;
   /** Seconds before each retry of a failed job; its length is the retry budget. */
   readonly retrySchedule: readonly number[];
   /** Seconds before a job for a busy tenant is tried again. */
@@ -253,7 +255,7 @@ export function createProvisioningWorker(deps: ProvisioningWorkerDeps): Provisio
       const outputs: TenantStackOutputs = result.outputs;
       await deps.registry.update(record.tenantId, (r) => {
         if (r.requestId !== current.requestId) return r;
-        const { lastError: _lastError, ...rest } = r;
+        const { lastError: _lastError, reconcileError: _reconcileError, ...rest } = r;
         return {
           ...rest,
           status: 'ready',
@@ -266,8 +268,15 @@ export function createProvisioningWorker(deps: ProvisioningWorkerDeps): Provisio
       return { tenantId: record.tenantId, outcome, drifted: result.drifted, repaired: result.repaired };
     } catch (err) {
       const error = recordError(err, new Date(now()), redact);
+      // A serving tenant keeps serving: what it runs was not taken down by a failed refresh or up,
+      // so it stays `ready` with the reason, and the next reconcile retries. Only a tenant that was
+      // not serving (a failed one this reconcile tried to repair) goes back to `failed`.
       await deps.registry
-        .update(record.tenantId, (r) => (r.status === 'ready' || r.status === 'provisioning' || r.status === 'failed' ? { ...r, status: 'failed', lastError: error } : r))
+        .update(record.tenantId, (r) => {
+          if (r.status === 'ready') return { ...r, reconcileError: error };
+          if (r.status === 'provisioning' && r.operation === 'reconcile') return { ...r, status: 'failed', lastError: error };
+          return r;
+        })
         .catch((writeError: unknown) => deps.log.error({ err: writeError, tenantId: record.tenantId }, 'could not record a failed reconcile'));
       deps.log.error({ err, tenantId: record.tenantId }, 'reconcile failed');
       return { ...base, outcome: 'failed', error };
@@ -281,11 +290,11 @@ export function createProvisioningWorker(deps: ProvisioningWorkerDeps): Provisio
     if (existing?.status === 'done') return 'duplicate';
     await deps.runs.start(job.runId);
     const wanted = job.tenantIds ? new Set(job.tenantIds) : undefined;
-    const tenants = (await deps.registry.list()).filter((r) => !wanted || wanted.has(r.tenantId));
+    const tenants = (await deps.registry.list()).filter((r) => (!wanted || wanted.has(r.tenantId)) && (!job.readyOnly || r.status === 'ready'));
     const report = await reconcileTenants({
       runId: job.runId,
       tenants,
-      parallelism: deps.parallelism,
+      parallelism: deps.reconcileParallelism ?? deps.parallelism,
       reconcileOne: (record) => limit(() => reconcileOne(record)),
     });
     await deps.runs.finish(report);

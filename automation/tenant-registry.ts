@@ -11,6 +11,7 @@ import type { TableClient, TableEntity } from '@azure/data-tables';
 import { assertTenantId } from '../tenant-stack/tenant-id.ts';
 import type { TenantStackOutputs } from '../tenant-stack/tenant-outputs.ts';
 import { statusOf } from '../runtime/storage/status-of.ts';
+import { createTenantIdentityIndex, identityIdsOf } from './tenant-identity-index.ts';
 
 export type TenantStatus = 'requested' | 'provisioning' | 'ready' | 'failed' | 'deprovisioning' | 'deleted';
 
@@ -56,6 +57,11 @@ export interface TenantRecord {
   readonly nextAttemptAt?: string;
   /** Summary of the last reconcile of this tenant. */
   readonly lastReconcile?: { readonly at: string; readonly drifted: number; readonly repaired: number };
+  /**
+   * Why the last reconcile of a serving tenant failed: the tenant stays `ready` (what it runs is
+   * untouched) and the next reconcile retries; cleared when one succeeds.
+   */
+  readonly reconcileError?: RecordedError;
   /** Table storage ETag of the version read. */
   readonly etag: string;
 }
@@ -103,7 +109,7 @@ const partition = 'tenant';
 type Entity = Record<string, unknown> & { rowKey?: string; etag?: string };
 
 function toEntity(record: Omit<TenantRecord, 'etag'>): TableEntity<Record<string, unknown>> {
-  const { tenantId, lastError, progress, outputs, lastReconcile, ...rest } = record;
+  const { tenantId, lastError, progress, outputs, lastReconcile, reconcileError, ...rest } = record;
   // Replace mode drops properties that are absent, which is how optional fields are cleared.
   const plain = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
   return {
@@ -115,6 +121,7 @@ function toEntity(record: Omit<TenantRecord, 'etag'>): TableEntity<Record<string
     progress: progress ? JSON.stringify(progress) : '',
     outputs: outputs ? JSON.stringify(outputs) : '',
     lastReconcile: lastReconcile ? JSON.stringify(lastReconcile) : '',
+    reconcileError: reconcileError ? JSON.stringify(reconcileError) : '',
   };
 }
 
@@ -128,6 +135,7 @@ function fromEntity(entity: Entity): TenantRecord {
   const progress = parse<TenantProgress>(entity.progress);
   const outputs = parse<TenantStackOutputs>(entity.outputs);
   const lastReconcile = parse<TenantRecord['lastReconcile']>(entity.lastReconcile);
+  const reconcileError = parse<RecordedError>(entity.reconcileError);
   const completedRequestId = str('completedRequestId');
   const readyAt = str('readyAt');
   const deletedAt = str('deletedAt');
@@ -146,6 +154,7 @@ function fromEntity(entity: Entity): TenantRecord {
     ...(progress ? { progress } : {}),
     ...(outputs ? { outputs } : {}),
     ...(lastReconcile ? { lastReconcile } : {}),
+    ...(reconcileError ? { reconcileError } : {}),
     ...(completedRequestId ? { completedRequestId } : {}),
     ...(readyAt ? { readyAt } : {}),
     ...(deletedAt ? { deletedAt } : {}),
@@ -196,12 +205,18 @@ export interface TenantRegistry {
    * the state machine; `updatedAt` is set.
    */
   update(tenantId: string, change: RecordChange): Promise<TenantRecord>;
+  /**
+   * The tenant whose runtime identity (client or principal id) this is, by the identity index (one
+   * point read, no scan); undefined when none carries it now.
+   */
+  findByIdentity(identityId: string): Promise<TenantRecord | undefined>;
 }
 
 export function createTenantRegistry(options: { readonly table: TableClient; readonly now?: () => Date; readonly maxRetries?: number }): TenantRegistry {
   const { table } = options;
   const now = options.now ?? (() => new Date());
   const maxRetries = options.maxRetries ?? 10;
+  const identities = createTenantIdentityIndex(table);
   let ensured: Promise<void> | undefined;
 
   const ensureTable = () =>
@@ -235,6 +250,12 @@ export function createTenantRegistry(options: { readonly table: TableClient; rea
         records.push(fromEntity(entity));
       }
       return records.sort((a, b) => a.tenantId.localeCompare(b.tenantId));
+    },
+    async findByIdentity(identityId) {
+      await ensureTable();
+      const tenantId = await identities.tenantOf(identityId);
+      const record = tenantId ? await get(tenantId) : undefined;
+      return record && identityIdsOf(record.outputs).includes(identityId) ? record : undefined;
     },
     async create(tenantId, fields) {
       assertTenantId(tenantId);
@@ -270,6 +291,12 @@ export function createTenantRegistry(options: { readonly table: TableClient; rea
         const written = { ...fields, tenantId, updatedAt: now().toISOString() };
         try {
           const result = await table.updateEntity(toEntity(written), 'Replace', { etag: current.etag });
+          // Index the runtime's identity when the tenant becomes ready, its outputs change, or a
+          // reconcile finishes (which also indexes tenants that were ready before the index).
+          const ids = identityIdsOf(written.outputs).join(' ');
+          if (written.status === 'ready' && ids && (current.status !== 'ready' || ids !== identityIdsOf(current.outputs).join(' ') || written.lastReconcile !== current.lastReconcile)) {
+            await identities.record(tenantId, written.outputs);
+          }
           return { ...written, etag: result.etag ?? '' };
         } catch (err) {
           // 412: someone wrote since we read; read again and re-apply the change.

@@ -134,7 +134,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         verifyCallerToken: async (token) => {
           const claimedClientId = claimedLocalClientId(token);
           if (!claimedClientId) return undefined;
-          const owner = (await registryForBroker.list()).find((t) => t.outputs?.identityClientId === claimedClientId);
+          const owner = await registryForBroker.findByIdentity(claimedClientId);
           if (!owner) return undefined;
           const identity = manager.resources.getIdentity(tenantResourceNames(owner.tenantId, owner.creationId).identity);
           return verifyLocalIdentityToken(token, (cid) => (cid === identity?.clientId ? identity.clientSecret : undefined), {

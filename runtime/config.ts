@@ -140,6 +140,16 @@ export const settings: readonly SettingDefinition[] = [
     example: '15,60,300',
   },
   {
+    name: 'ZEKT_RECONCILE_PARALLELISM',
+    description: 'Most tenants one reconcile run (the timer or `zekt tenants reconcile`) refreshes and updates at once (2 by default).',
+    example: '2',
+  },
+  {
+    name: 'ZEKT_RECONCILE_SCHEDULE',
+    description: 'When the reconcile timer runs refresh + up over the ready tenants, NCRONTAB with seconds (`0 17 */6 * * *`: every six hours by default).',
+    example: '0 17 */6 * * *',
+  },
+  {
     name: 'ZEKT_TENANT_LEASE_SECONDS',
     description: 'How long a worker holds a tenant without renewing (30 s by default); a holder silent for longer counts as dead.',
     example: '30',
@@ -231,6 +241,11 @@ export const settings: readonly SettingDefinition[] = [
   { name: 'ZEKT_SESSION_TTL_HOURS', description: 'How long a sign-in session lasts (8 hours by default).', example: '8' },
   { name: 'ZEKT_AUTH_STATE_TTL_MINUTES', description: 'How long an OAuth state stays usable (10 minutes by default, at most 15).', example: '10' },
   {
+    name: 'ZEKT_LOGIN_RATE_PER_MINUTE',
+    description: 'Sign-ins (`GET /api/auth/login`) one client address may start per minute; more get 429 with `Retry-After` (20 by default).',
+    example: '20',
+  },
+  {
     name: 'ZEKT_BROKER_AUDIENCE',
     description: 'Audience a tenant identity\'s token must name to call the token broker (`api://zekt-broker` by default; on Azure the broker\'s application id URI).',
     example: 'api://zekt-broker',
@@ -273,6 +288,7 @@ const schema = z
     GITHUB_APP_CLIENT_ID: z.string().regex(/^[A-Za-z0-9.]{8,64}$/, 'must be a GitHub App client id').optional(),
     ZEKT_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(8),
     ZEKT_AUTH_STATE_TTL_MINUTES: z.coerce.number().positive().max(15).default(10),
+    ZEKT_LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
     ZEKT_BROKER_AUDIENCE: z.string().min(3).default('api://zekt-broker'),
     ZEKT_BROKER_CLIENT_ID: z.uuid().optional(),
     AZURE_ENTRA_TENANT_ID: z.uuid().optional(),
@@ -293,6 +309,8 @@ const schema = z
     ZEKT_PROVISIONING_PARALLELISM: z.coerce.number().int().min(1).max(64).default(2),
     ZEKT_PROVISIONING_TIMEOUT_SECONDS: z.coerce.number().positive().default(900),
     ZEKT_PROVISIONING_RETRY_SCHEDULE: retrySchedule.default([15, 60, 300]),
+    ZEKT_RECONCILE_PARALLELISM: z.coerce.number().int().min(1).max(64).default(2),
+    ZEKT_RECONCILE_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, 'must be NCRONTAB with six fields (seconds first)').default('0 17 */6 * * *'),
     ZEKT_TENANT_LEASE_SECONDS: z.coerce.number().min(1).default(30),
     ZEKT_RESOURCE_MANAGER_PORT: port.default(7072),
     ZEKT_TENANT_LOCATION: z.string().regex(/^[a-z][a-z0-9]{2,39}$/, 'must be an Azure region name such as westeurope').optional(),
@@ -363,6 +381,8 @@ export interface IdentityConfig {
   /** The broker application's client id (Azure): v2 tokens carry it as `aud`, v1 the audience URI. */
   readonly brokerClientId?: string;
   readonly entraTenantId?: string;
+  /** Sign-in states one client address may create per minute. */
+  readonly loginRatePerMinute: number;
 }
 
 /** The control plane's settings (tenant lifecycle on the Automation API). */
@@ -379,6 +399,10 @@ export interface ControlPlaneConfig {
   /** Seconds to wait before each retry of a failed job; its length is the number of retries. */
   readonly retrySchedule: readonly number[];
   readonly leaseSeconds: number;
+  /** Tenants one reconcile run works on at once. */
+  readonly reconcileParallelism: number;
+  /** NCRONTAB of the reconcile timer. */
+  readonly reconcileSchedule: string;
   readonly resourceManagerPort: number;
   /** What the Azure target's program needs (tenant-stack/azure/tenant-compartment.ts). */
   readonly azure?: AzureTargetConfig;
@@ -517,6 +541,7 @@ export function loadConfig(env: Environment, overrides: Environment = {}): ZektC
       authStateTtlSeconds: Math.round(e.ZEKT_AUTH_STATE_TTL_MINUTES * 60),
       brokerAudience: e.ZEKT_BROKER_AUDIENCE,
       ...(e.ZEKT_BROKER_CLIENT_ID ? { brokerClientId: e.ZEKT_BROKER_CLIENT_ID } : {}),
+      loginRatePerMinute: e.ZEKT_LOGIN_RATE_PER_MINUTE,
       ...(e.AZURE_ENTRA_TENANT_ID ? { entraTenantId: e.AZURE_ENTRA_TENANT_ID } : {}),
     },
     ingress: {
@@ -536,6 +561,8 @@ export function loadConfig(env: Environment, overrides: Environment = {}): ZektC
       operationTimeoutSeconds: e.ZEKT_PROVISIONING_TIMEOUT_SECONDS,
       retrySchedule: e.ZEKT_PROVISIONING_RETRY_SCHEDULE,
       leaseSeconds: e.ZEKT_TENANT_LEASE_SECONDS,
+      reconcileParallelism: e.ZEKT_RECONCILE_PARALLELISM,
+      reconcileSchedule: e.ZEKT_RECONCILE_SCHEDULE,
       resourceManagerPort: e.ZEKT_RESOURCE_MANAGER_PORT,
       ...(e.ZEKT_TENANT_LOCATION && e.ZEKT_CONTROL_PLANE_PRINCIPAL_ID
         ? {

@@ -18,6 +18,7 @@ import type { JobQueue } from '../provisioning-jobs.ts';
 import type { ReconcileRuns } from '../reconcile-runs.ts';
 import type { ReconcileReport } from '../reconcile-tenants.ts';
 import { TenantNotFoundError, type TenantRecord, type TenantRegistry, type TenantStatus } from '../tenant-registry.ts';
+import { errorReference } from '../error-reference.ts';
 
 export const exitCodes = { ok: 0, failed: 1, invalid: 2, notFound: 3, refused: 4, timedOut: 5, unavailable: 6 } as const;
 
@@ -42,7 +43,12 @@ export interface TenantsCommandDeps {
 /** What an operator sees of a tenant: status, progress, error and public outputs (no secret exists in a record). */
 function view(record: TenantRecord) {
   const { etag: _etag, ...rest } = record;
-  return rest;
+  // The reference is what a customer quotes (their view shows only it and a short reason).
+  return {
+    ...rest,
+    ...(rest.lastError ? { lastError: { ...rest.lastError, reference: errorReference(rest.lastError) } } : {}),
+    ...(rest.reconcileError ? { reconcileError: { ...rest.reconcileError, reference: errorReference(rest.reconcileError) } } : {}),
+  };
 }
 
 function seconds(value: string): number {
@@ -129,6 +135,11 @@ export function tenantsCommand(deps: TenantsCommandDeps): Command {
     if (record.lastError) {
       deps.out(`  error: ${record.lastError.name}: ${record.lastError.message.split('\n').filter(Boolean).slice(-3).join(' | ')}`);
       if (record.lastError.cause) deps.out(`  cause: ${record.lastError.cause.name}: ${record.lastError.cause.message.split('\n')[0]}`);
+      deps.out(`  reference: ${errorReference(record.lastError)} (${record.lastError.at})`);
+    }
+    if (record.reconcileError) {
+      deps.out(`  reconcile error: ${record.reconcileError.name}: ${record.reconcileError.message.split('\n').filter(Boolean).slice(-3).join(' | ')}`);
+      deps.out(`  reference: ${errorReference(record.reconcileError)} (${record.reconcileError.at}; retried by the next reconcile)`);
     }
   }
 

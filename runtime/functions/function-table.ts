@@ -17,8 +17,17 @@ export interface HttpFunction {
   readonly route: string;
   readonly methods: readonly HttpMethod[];
   readonly authLevel: AuthLevel;
+  /**
+   * Largest request body in bytes (`defaultMaxBodyBytes` when absent). The local host refuses a
+   * larger one with 413 while it streams, before the handler runs; handlers read with the same cap
+   * (functions/read-body.ts), which is what holds on the Azure host.
+   */
+  readonly maxBodyBytes?: number;
   readonly handler: HttpHandler;
 }
+
+/** The cap of a route that names none: JSON requests of a browser or a tenant runtime (64 KiB). */
+export const defaultMaxBodyBytes = 64 * 1024;
 
 /** Queue handlers get the decoded message: parsed JSON when it is JSON, as the Functions host does. */
 export type QueueHandler = (message: unknown, context: InvocationContext) => Promise<void>;

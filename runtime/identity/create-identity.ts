@@ -15,6 +15,8 @@ import type { IdentityConfig } from '../config.ts';
 import { platformStorageLayout } from '../platform/platform-storage-layout.ts';
 import type { InstallationRegistry } from '../platform/installation-registry.ts';
 import { createAuthStateStore } from './auth-state-store.ts';
+import { createLoginRateLimit } from './login-rate-limit.ts';
+import { purgeSignInState } from './purge-sign-in-state.ts';
 import { createSessionStore } from './session-store.ts';
 import { cookiePolicy } from './cookies.ts';
 import { createGitHubOAuth, type GitHubOAuth } from './github-oauth.ts';
@@ -123,6 +125,7 @@ export function createIdentity(deps: IdentityDeps) {
   const signIn = createSignInHandlers({
     oauth,
     states: statesFacade,
+    rate: createLoginRateLimit(deps.storage.table(tables.authStates), { perMinute: deps.config.loginRatePerMinute, now }),
     sessions: sessionsFacade,
     guard,
     cookies,
@@ -155,6 +158,15 @@ export function createIdentity(deps: IdentityDeps) {
     { kind: 'http', name: 'installations', route: 'installations', methods: ['GET'], authLevel: 'anonymous', handler: installations.list },
     // The broker authenticates its callers itself (tenant identity tokens), so no function key.
     { kind: 'http', name: 'tokens', route: 'tokens', methods: ['POST'], authLevel: 'anonymous', handler: createBrokerHandler({ authenticate, broker }) },
+    {
+      kind: 'timer',
+      name: 'purgeSignInState',
+      // States live minutes, sessions hours: every ten minutes keeps both tables near their live size.
+      schedule: '0 */10 * * * *',
+      handler: async () => {
+        await purgeSignInState({ states: deps.storage.table(tables.authStates), sessions: deps.storage.table(tables.sessions), log, now });
+      },
+    },
   ];
   if (deps.tenantForwardSecrets) {
     functions.push({

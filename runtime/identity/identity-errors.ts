@@ -39,3 +39,20 @@ export class CallerNotAuthenticatedError extends Error {
 export class BadRequestError extends Error {
   override name = 'BadRequestError';
 }
+
+/** Signup asked for a tenant id that is already registered and not this account's. → 409 */
+export class TenantIdTakenError extends Error {
+  override name = 'TenantIdTakenError';
+}
+
+/** One client asked too often (sign-in states per window). → 429 with Retry-After */
+export class RateLimitedError extends Error {
+  override name = 'RateLimitedError';
+  constructor(
+    message: string,
+    /** Seconds until the client's window has room again. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}

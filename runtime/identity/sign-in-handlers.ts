@@ -12,10 +12,13 @@ import type { GitHubOAuth } from './github-oauth.ts';
 import { identityErrorResponse, noStore } from './identity-responses.ts';
 import type { SessionGuard } from './require-session.ts';
 import type { SessionStore } from './session-store.ts';
+import { clientAddress, type LoginRateLimit } from './login-rate-limit.ts';
 
 export interface SignInDeps {
   readonly oauth: () => Promise<GitHubOAuth>;
   readonly states: AuthStateStore;
+  /** Bounds the states one client address creates (every anonymous login writes one). */
+  readonly rate: LoginRateLimit;
   readonly sessions: SessionStore;
   readonly guard: SessionGuard;
   readonly cookies: CookiePolicy;
@@ -28,8 +31,9 @@ export interface SignInDeps {
 
 export function createSignInHandlers(deps: SignInDeps): Record<'login' | 'callback' | 'logout' | 'session', HttpHandler> {
   return {
-    async login(_request, context) {
+    async login(request, context) {
       try {
+        await deps.rate.take(clientAddress(request));
         const oauth = await deps.oauth();
         const issued = await deps.states.issue(randomPKCECodeVerifier());
         const location = await oauth.authorizationUrl(issued.state, issued.codeVerifier);

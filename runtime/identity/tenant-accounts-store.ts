@@ -2,13 +2,19 @@
  * `TenantAccounts` on the control plane: which GitHub account owns which tenant (the platform's
  * `accounts` table, two rows per pair so both directions are point reads and each is claimed by an
  * insert), and signup through the control plane's `enqueueProvisioning`. A tenant id already owned
- * by another account is never handed over: the new account gets the id with a numeric suffix.
+ * by another account is never handed over: the new account gets the id with a numeric suffix. Nor
+ * is one the registry already holds without an owner here (an operator's `zekt tenants create`):
+ * signup creates the registry record itself, and an insert that meets an existing one gives the
+ * claim back and refuses (`TenantIdTakenError`, 409) — or, for an id derived from the login, tries
+ * the next suffix.
  */
 import type { TableClient } from '@azure/data-tables';
 import { enqueueProvisioning, type ControlPlaneClientDeps } from '../../automation/enqueue-provisioning.ts';
-import type { TenantRecord } from '../../automation/tenant-registry.ts';
+import { newRequestId, TenantExistsError, type TenantRecord } from '../../automation/tenant-registry.ts';
 import { assertTenantId } from '../../tenant-stack/tenant-id.ts';
 import type { TenantAccounts, TenantOwner, TenantView } from './tenant-accounts.ts';
+import { TenantIdTakenError } from './identity-errors.ts';
+import { customerReason } from './customer-reason.ts';
 import { statusOf } from '../storage/status-of.ts';
 
 type AccountEntity = { partitionKey: string; rowKey: string; tenantId?: string; ownerId?: number; login?: string; createdAt: string };
@@ -29,7 +35,8 @@ export function tenantView(record: TenantRecord): TenantView {
     ...(record.outputs && record.status === 'ready'
       ? { endpoints: { baseUrl: record.outputs.baseUrl, webhookUrl: record.outputs.webhookUrl, messagesUrl: record.outputs.messagesUrl } }
       : {}),
-    ...(record.lastError && record.status === 'failed' ? { lastError: record.lastError.message } : {}),
+    // A short, stable reason and the reference an operator looks up (`zekt tenants show`); never engine output.
+    ...(record.lastError && record.status === 'failed' ? { lastError: customerReason(record.lastError) } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
@@ -45,20 +52,34 @@ export function createTenantAccountsStore(accounts: TableClient, controlPlane: C
     }
   }
 
-  async function claimTenantId(owner: TenantOwner, wanted: string): Promise<string> {
+  /**
+   * Claims a tenant id for `owner` (the `tenant` row, then the registry record, both inserts). An
+   * id the registry already holds for nobody here is given back: refused when it was asked for,
+   * the next suffix when it came from the login.
+   */
+  async function claimTenantId(owner: TenantOwner, wanted: string, asked: boolean): Promise<string> {
     for (let n = 1; n <= 20; n++) {
       const candidate = n === 1 ? wanted : `${wanted.slice(0, 29)}-${n}`;
       assertTenantId(candidate);
       try {
         await accounts.createEntity<AccountEntity>({ partitionKey: byTenant, rowKey: candidate, ownerId: owner.id, login: owner.login, createdAt: now().toISOString() });
-        return candidate;
       } catch (err) {
         if (!isConflict(err)) throw err;
         const holder = await accounts.getEntity<AccountEntity>(byTenant, candidate);
+        // Ours from an earlier, interrupted signup: its registry record (if any) is ours too.
         if (Number(holder.ownerId) === owner.id) return candidate;
+        continue;
+      }
+      try {
+        await controlPlane.registry.create(candidate, { requestId: newRequestId() });
+        return candidate;
+      } catch (err) {
+        await accounts.deleteEntity(byTenant, candidate).catch(() => undefined);
+        if (!(err instanceof TenantExistsError)) throw err;
+        if (asked) throw new TenantIdTakenError(`tenant id ${candidate} is taken; choose another`, { cause: err });
       }
     }
-    throw new Error(`no free tenant id near ${wanted}`);
+    throw new TenantIdTakenError(`no free tenant id near ${wanted}; choose another`);
   }
 
   return {
@@ -68,9 +89,9 @@ export function createTenantAccountsStore(accounts: TableClient, controlPlane: C
       const record = await controlPlane.registry.get(tenantId);
       return record ? tenantView(record) : undefined;
     },
-    async signup(owner, wanted) {
+    async signup(owner, wanted, asked = false) {
       const existing = await ownedTenant(owner.id);
-      const tenantId = existing ?? (await claimTenantId(owner, wanted));
+      const tenantId = existing ?? (await claimTenantId(owner, wanted, asked));
       if (!existing) {
         try {
           await accounts.createEntity<AccountEntity>({ partitionKey: byOwner, rowKey: String(owner.id), tenantId, login: owner.login, createdAt: now().toISOString() });

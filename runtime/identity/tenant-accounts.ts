@@ -3,13 +3,16 @@
  * (create as `requested` and enqueue provisioning — idempotent per account). The control plane's
  * tenant registry implements it (see `automation/`); identity depends only on this shape.
  */
+import type { CustomerReason } from './customer-reason.ts';
+
 export interface TenantView {
   readonly tenantId: string;
   readonly status: string;
   readonly progress?: { readonly done: number; readonly total: number };
   /** Public endpoints once provisioned; never a secret. */
   readonly endpoints?: { readonly baseUrl: string; readonly webhookUrl: string; readonly messagesUrl: string };
-  readonly lastError?: string;
+  /** Why provisioning failed, for the customer: a stable reason code, its text and a reference. */
+  readonly lastError?: CustomerReason;
   readonly createdAt?: string;
   readonly updatedAt?: string;
 }
@@ -21,8 +24,11 @@ export interface TenantOwner {
 
 export interface TenantAccounts {
   forOwner(githubUserId: number): Promise<TenantView | undefined>;
-  /** Returns the account's tenant, creating it (and enqueueing provisioning) the first time. */
-  signup(owner: TenantOwner, tenantId: string): Promise<TenantView>;
+  /**
+   * Returns the account's tenant, creating it (and enqueueing provisioning) the first time.
+   * `asked`: the id came from the customer (a registered id is then refused, not suffixed).
+   */
+  signup(owner: TenantOwner, tenantId: string, asked?: boolean): Promise<TenantView>;
 }
 
 /**

@@ -1,15 +1,24 @@
 /**
  * `POST /api/signup` and `GET /api/tenants/me`: a signed-in GitHub account becomes a tenant
  * (`requested`, provisioning enqueued; a second signup returns the same tenant) and watches it
- * move to `ready`. Responses carry status, progress and public endpoints — never secrets.
+ * move to `ready`. Responses carry status, progress and public endpoints — never secrets, never
+ * engine output (a failure shows as a short reason and a reference). Signing up again retries a
+ * failed tenant and starts a new life for a deleted one; a tenant being deleted answers 409.
  */
 import type { HttpHandler } from '@azure/functions';
 import { assertTenantId } from '../../tenant-stack/tenant-id.ts';
 import type { Logger } from '../core/logger.ts';
 import { BadRequestError, NoTenantError } from './identity-errors.ts';
 import { identityErrorResponse, noStore } from './identity-responses.ts';
+import { readText } from '../functions/read-body.ts';
 import type { SessionGuard } from './require-session.ts';
 import { tenantIdForLogin, type TenantAccounts } from './tenant-accounts.ts';
+
+/** A signup body is `{"tenantId": "..."}`; nothing bigger is read. */
+const signupBodyBytes = 4096;
+
+/** An owner's tenant in one of these is asked for again (re-provisioned, or refused while being deleted). */
+const retried = new Set(['failed', 'deleted', 'deprovisioning']);
 
 export function createTenantHandlers(deps: { guard: SessionGuard; tenants: TenantAccounts; log: Logger }): Record<'signup' | 'me', HttpHandler> {
   return {
@@ -17,7 +26,7 @@ export function createTenantHandlers(deps: { guard: SessionGuard; tenants: Tenan
       try {
         const session = await deps.guard.requireWithCsrf(request);
         let requested: string | undefined;
-        const text = await request.text();
+        const text = await readText(request, signupBodyBytes);
         if (text.trim()) {
           let body: unknown;
           try {
@@ -33,8 +42,9 @@ export function createTenantHandlers(deps: { guard: SessionGuard; tenants: Tenan
           }
         }
         const existing = await deps.tenants.forOwner(session.user.id);
-        if (existing) return { status: 200, headers: { ...noStore }, jsonBody: existing };
-        const tenant = await deps.tenants.signup(session.user, requested ?? tenantIdForLogin(session.user.login));
+        if (existing && !retried.has(existing.status)) return { status: 200, headers: { ...noStore }, jsonBody: existing };
+        const asked = !existing && requested !== undefined;
+        const tenant = await deps.tenants.signup(session.user, existing?.tenantId ?? requested ?? tenantIdForLogin(session.user.login), asked);
         deps.log.info({ tenantId: tenant.tenantId, githubUserId: session.user.id }, 'tenant requested');
         return { status: 202, headers: { ...noStore, location: '/api/tenants/me' }, jsonBody: tenant };
       } catch (err) {

@@ -82,6 +82,7 @@ export function createIngress(deps: IngressDeps) {
       methods: ['POST'],
       // GitHub cannot send a function key; the HMAC signature is the authentication.
       authLevel: 'anonymous',
+      maxBodyBytes: deps.config.maxBodyBytes,
       handler: createGitHubWebhookHandler({
         committer,
         webhookSecrets: async () => {

@@ -25,6 +25,10 @@ export interface DeliveryQuery {
   readonly since?: string;
   /** ISO time: received before. */
   readonly until?: string;
+  /** ISO time: last written before (the sweeper's stalled `received` rows). */
+  readonly updatedBefore?: string;
+  /** ISO time: next attempt due before (the sweeper's overdue `retrying` rows). */
+  readonly dueBefore?: string;
   readonly limit?: number;
 }
 
@@ -68,6 +72,8 @@ export function createDeliveryStore(table: TableClient, payloads: ContainerClien
       if (filter.installationId !== undefined) clauses.push(odata`installationId eq ${filter.installationId}`);
       if (filter.since) clauses.push(odata`receivedAt ge ${filter.since}`);
       if (filter.until) clauses.push(odata`receivedAt lt ${filter.until}`);
+      if (filter.updatedBefore) clauses.push(odata`updatedAt lt ${filter.updatedBefore}`);
+      if (filter.dueBefore) clauses.push(odata`nextAttemptAt lt ${filter.dueBefore}`);
       const limit = filter.limit ?? Number.POSITIVE_INFINITY;
       const out: DeliveryRecord[] = [];
       const select = ['PartitionKey', 'RowKey', 'event', 'action', 'installationId', 'signature', 'receivedAt', 'status', 'attempts', 'tenantId', 'lastError', 'updatedAt', 'deliveredAt', 'nextAttemptAt', 'leaseUntil', 'bodyBlob', 'bodyBytes'];

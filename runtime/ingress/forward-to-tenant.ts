@@ -60,11 +60,35 @@ export async function forwardToTenant(
       signal: AbortSignal.timeout(options.timeoutMs),
       redirect: 'manual',
     });
-    const text = await res.text().catch(() => '');
+    // A tenant's answer is read no further than what is kept of it: a huge (or endless) body
+    // cannot hold the router.
+    const text = await readPrefix(res.body, responseBytesKept).catch(() => '');
     if (res.status >= 200 && res.status < 300) return { kind: 'delivered', status: res.status };
     return { kind: 'rejected', status: res.status, retryAfter: res.headers.get('retry-after'), body: text.slice(0, 500) };
   } catch (err) {
     const e = err as Error;
     return { kind: 'unreachable', error: e.name === 'TimeoutError' ? `timed out after ${options.timeoutMs} ms` : `${e.name}: ${e.message}` };
   }
+}
+
+/** Bytes of a tenant's response body the router reads (its first 500 characters are recorded). */
+const responseBytesKept = 2048;
+
+/** The first `maxBytes` of a body as text; the rest is never read (the stream is cancelled). */
+async function readPrefix(stream: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<string> {
+  if (!stream) return '';
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
 }

@@ -7,10 +7,8 @@ export class InvalidDeliveryError extends Error {
   override name = 'InvalidDeliveryError';
 }
 
-/** The body is larger than the configured cap. → 413 */
-export class PayloadTooLargeError extends Error {
-  override name = 'PayloadTooLargeError';
-}
+/** The body is larger than the configured cap. → 413 (shared with every body reader) */
+export { PayloadTooLargeError } from '../functions/read-body.ts';
 
 /** Not `application/json`. → 415 */
 export class UnsupportedContentTypeError extends Error {
@@ -30,4 +28,9 @@ export class MalformedPayloadError extends Error {
 /** No secret to check against: a deployment fault, never the sender's. → 500 */
 export class WebhookSecretMissingError extends Error {
   override name = 'WebhookSecretMissingError';
+}
+
+/** A tenant runtime without its forward secret yet (still being provisioned). → 503 */
+export class NotReadyError extends Error {
+  override name = 'NotReadyError';
 }

@@ -1,7 +1,7 @@
 /**
  * `POST /api/github/webhooks` — the thin HTTP adapter: reads headers and the raw body (capped),
- * checks the signature before anything parses the body, persists, then answers. Only this file
- * maps failures to statuses; the check and the store know no HTTP.
+ * checks the signature before anything parses the body, persists, then answers. Failures become
+ * statuses through the one mapping (functions/http-errors.ts); the check and the store know no HTTP.
  * GitHub expects a 2xx within 10 s (https://docs.github.com/webhooks/using-webhooks/best-practices-for-using-webhooks#respond-within-10-seconds),
  * so nothing here waits on a tenant: routing happens later, from the queue.
  */
@@ -10,11 +10,12 @@ import type { Logger } from '../core/logger.ts';
 import {
   InvalidDeliveryError,
   MalformedPayloadError,
-  PayloadTooLargeError,
   SignatureMismatchError,
   UnsupportedContentTypeError,
   WebhookSecretMissingError,
 } from './ingress-errors.ts';
+import { checkDeclaredLength, readBody } from '../functions/read-body.ts';
+import { httpErrorResponse, statusOfError } from '../functions/http-errors.ts';
 import { verifyGitHubSignature, type WebhookSecrets } from './verify-github-signature.ts';
 import { deliveryPartition, forwardedEvents, registryEvents, type DeliveryRecord } from './delivery-record.ts';
 import type { DeliveryCommitter } from './persist-deliveries.ts';
@@ -37,8 +38,7 @@ export function createGitHubWebhookHandler(options: GitHubWebhookHandlerOptions)
   const now = options.now ?? (() => new Date());
 
   async function receive(request: HttpRequest): Promise<HttpResponseInit> {
-    const declaredLength = Number(request.headers.get('content-length') ?? '0');
-    if (declaredLength > options.maxBodyBytes) throw new PayloadTooLargeError(`body of ${declaredLength} bytes exceeds ${options.maxBodyBytes}`);
+    checkDeclaredLength(request.headers.get('content-length'), options.maxBodyBytes);
 
     const event = request.headers.get('x-github-event');
     const deliveryId = request.headers.get('x-github-delivery');
@@ -52,8 +52,8 @@ export function createGitHubWebhookHandler(options: GitHubWebhookHandlerOptions)
     const contentType = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
     if (contentType !== 'application/json') throw new UnsupportedContentTypeError('content type must be application/json');
 
-    const raw = Buffer.from(await request.arrayBuffer());
-    if (raw.length > options.maxBodyBytes) throw new PayloadTooLargeError(`body of ${raw.length} bytes exceeds ${options.maxBodyBytes}`);
+    // A chunked body (no Content-Length) is cut off at the cap while it streams.
+    const raw = await readBody(request, options.maxBodyBytes);
 
     const secrets = await options.webhookSecrets();
     if (!secrets) throw new WebhookSecretMissingError('no GitHub webhook secret is configured in the platform vault');
@@ -106,23 +106,11 @@ export function createGitHubWebhookHandler(options: GitHubWebhookHandlerOptions)
     try {
       return await receive(request);
     } catch (err) {
-      const response = statusFor(err);
-      if (response) {
-        options.log.warn({ err: { name: (err as Error).name, message: (err as Error).message }, status: response.status }, 'webhook refused');
-        return response;
+      const status = statusOfError(err);
+      if (status !== undefined) {
+        options.log.warn({ err: { name: (err as Error).name, message: (err as Error).message }, status }, 'webhook refused');
       }
-      context.error('webhook intake failed', err);
-      return { status: 500, jsonBody: { error: 'internal error' } };
+      return httpErrorResponse(err, context);
     }
   };
-}
-
-function statusFor(err: unknown): HttpResponseInit | undefined {
-  const body = (status: number) => ({ status, jsonBody: { error: (err as Error).message } });
-  if (err instanceof PayloadTooLargeError) return body(413);
-  if (err instanceof InvalidDeliveryError) return body(400);
-  if (err instanceof UnsupportedContentTypeError) return body(415);
-  if (err instanceof SignatureMismatchError) return body(401);
-  if (err instanceof MalformedPayloadError) return body(400);
-  return undefined;
 }

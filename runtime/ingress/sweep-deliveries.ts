@@ -22,15 +22,13 @@ export interface SweepOptions {
 
 export async function sweepDeliveries(options: SweepOptions): Promise<{ reannounced: number; purged: number }> {
   const now = (options.now ?? (() => new Date()))();
-  const stalledBefore = now.getTime() - (options.stalledAfterMs ?? 120_000);
+  const stalledBefore = new Date(now.getTime() - (options.stalledAfterMs ?? 120_000)).toISOString();
+  // The time filters go to the table: only stalled rows come back, not every routed-soon one.
   const [received, retrying] = await Promise.all([
-    options.deliveries.query({ status: 'received' }),
-    options.deliveries.query({ status: 'retrying' }),
+    options.deliveries.query({ status: 'received', updatedBefore: stalledBefore }),
+    options.deliveries.query({ status: 'retrying', dueBefore: stalledBefore }),
   ]);
-  const stalled = [
-    ...received.filter((r) => Date.parse(r.updatedAt) < stalledBefore && !(r.leaseUntil && Date.parse(r.leaseUntil) > now.getTime())),
-    ...retrying.filter((r) => r.nextAttemptAt && Date.parse(r.nextAttemptAt) < stalledBefore),
-  ];
+  const stalled = [...received.filter((r) => !(r.leaseUntil && Date.parse(r.leaseUntil) > now.getTime())), ...retrying];
   await announceDeliveries(options.queue, stalled.map((r) => r.deliveryId));
 
   const cutoff = new Date(now.getTime() - options.retentionDays * 86_400_000).toISOString();

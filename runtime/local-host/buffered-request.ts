@@ -33,6 +33,7 @@ class BufferedRequest {
   readonly #bytes: Buffer;
   #used = false;
   #real: Request | undefined;
+  #stream: ReadableStream<Uint8Array> | undefined;
 
   constructor(init: BufferedRequestInit) {
     this.method = init.method;
@@ -80,8 +81,22 @@ class BufferedRequest {
     return this.#real;
   }
 
+  /**
+   * The body as a one-chunk stream over the held bytes (what `readBody` reads on the hot path),
+   * without building the undici `Request`; reading it counts as reading the body.
+   */
   get body(): ReadableStream<Uint8Array> | null {
-    return this.real().body;
+    // Already read (or a real one exists): the real Request answers, locked as fetch's would be.
+    if (this.#real || (this.#used && !this.#stream)) return this.real().body;
+    if (this.#bytes.length === 0 || this.method === 'GET' || this.method === 'HEAD') return null;
+    return (this.#stream ??= new ReadableStream<Uint8Array>({
+      pull: (controller) => {
+        if (this.#used) return controller.error(new TypeError('Body is unusable: Body has already been read'));
+        this.#used = true;
+        controller.enqueue(new Uint8Array(this.#bytes.buffer, this.#bytes.byteOffset, this.#bytes.length));
+        controller.close();
+      },
+    }));
   }
 
   blob(): Promise<Blob> {

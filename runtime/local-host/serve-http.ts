@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HttpResponseInit } from '@azure/functions';
-import type { HttpFunction } from '../functions/function-table.ts';
+import { defaultMaxBodyBytes, type HttpFunction } from '../functions/function-table.ts';
 import { compileRoute } from './match-route.ts';
 import { createInvocationContext } from './invocation-context.ts';
 import { createBufferedHttpRequest } from './buffered-request.ts';
@@ -19,8 +19,6 @@ export interface HttpServerHandle {
   close(): Promise<void>;
 }
 
-/** Body bytes read before a handler runs; handlers apply their own, smaller caps. */
-const hostBodyLimitBytes = 100 * 1024 * 1024; // the Functions host's own limit (100 MB)
 
 export async function serveHttp(
   functions: readonly HttpFunction[],
@@ -47,10 +45,15 @@ export async function serveHttp(
       if (!params) continue;
       pathMatched = true;
       if (!fn.methods.includes(method as never)) continue;
-      const body = await readBody(req);
-      if (body === 'too-large') return send(res, { status: 413, jsonBody: { error: 'request body too large' } });
+      const cap = fn.maxBodyBytes ?? defaultMaxBodyBytes;
+      // The route's cap is known before a byte is read: a declared length over it is refused at once.
+      const body = Number(req.headers['content-length'] ?? '0') > cap ? 'too-large' : await readBody(req, cap);
+      if (body === 'too-large') return refuseTooLarge(req, res, cap);
       const headers = new Headers();
       for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
+      // As Azure's front end does: the peer's address is the last X-Forwarded-For hop.
+      const peer = req.socket.remoteAddress ?? 'unknown';
+      headers.set('x-forwarded-for', headers.has('x-forwarded-for') ? `${headers.get('x-forwarded-for')}, ${peer}` : peer);
       const request = createBufferedHttpRequest({ method, url: url.toString(), headers, query: url.searchParams, params, body });
       const context = createInvocationContext(fn.name, options.log, { trigger: 'http', route: fn.route });
       const response = await fn.handler(request, context);
@@ -75,24 +78,40 @@ export async function serveHttp(
   };
 }
 
-/** The whole body, read with stream events (lighter than an async iterator on the hot path). */
-function readBody(req: http.IncomingMessage): Promise<Buffer | 'too-large'> {
+/**
+ * The body up to `cap` bytes, read with stream events (lighter than an async iterator on the hot
+ * path); 'too-large' as soon as it passes the cap, keeping nothing of it.
+ */
+function readBody(req: http.IncomingMessage, cap: number): Promise<Buffer | 'too-large'> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > hostBodyLimitBytes) {
-        req.removeAllListeners('data');
-        req.resume();
+      if (size > cap) {
+        req.off('data', onData);
+        chunks = [];
         resolve('too-large');
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
     req.once('error', reject);
   });
+}
+
+/**
+ * 413 and the connection closed: the rest of the body is not read, so a sender cannot keep the
+ * host busy with it (clients that stream a body read the early answer, as HTTP/1.1 allows).
+ */
+function refuseTooLarge(req: http.IncomingMessage, res: http.ServerResponse, cap: number): void {
+  res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+  res.end(JSON.stringify({ error: `request body exceeds ${cap} bytes` }));
+  // Whatever is still in flight is discarded, never buffered; the socket closes after the answer.
+  req.resume();
+  res.once('finish', () => setTimeout(() => req.socket.destroy(), 1000).unref());
 }
 
 async function send(res: http.ServerResponse, init: HttpResponseInit): Promise<void> {

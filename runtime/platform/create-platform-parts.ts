@@ -15,6 +15,9 @@ import { createTenantAccountsStore } from '../identity/tenant-accounts-store.ts'
 import type { VerifyCallerToken } from '../identity/caller-authenticator.ts';
 import { createTenantRegistry, type TenantRecord } from '../../automation/tenant-registry.ts';
 import { createJobQueue, provisioningQueueName, tenantsTableName } from '../../automation/provisioning-jobs.ts';
+import { createReconcileRuns } from '../../automation/reconcile-runs.ts';
+import { enqueueReconcile } from '../../automation/enqueue-provisioning.ts';
+import type { FunctionDefinition } from '../functions/function-table.ts';
 import { platformStorageLayout } from './platform-storage-layout.ts';
 import { tenantSecretNames } from '../../tenant-stack/tenant-secrets.ts';
 
@@ -83,16 +86,27 @@ export function createPlatformParts(deps: PlatformPartsDeps) {
     verifyCallerToken: deps.verifyCallerToken,
     // The caller's identity (client id locally, principal id on Azure) must be a tenant's own.
     tenantForIdentity: async (identityId) => {
-      const tenants = await registry.list();
-      const owner = tenants.find(
-        (t) => reachable.has(t.status) && (t.outputs?.identityClientId === identityId || t.outputs?.identityPrincipalId === identityId),
-      );
-      return owner?.tenantId;
+      // The registry's identity index: one point read per call, not a scan of every tenant.
+      const owner = await registry.findByIdentity(identityId);
+      return owner && reachable.has(owner.status) ? owner.tenantId : undefined;
     },
     log: deps.log,
   });
 
-  return { registry, jobs, ingress, identity, functions: [...ingress.functions, ...identity.functions] };
+  // Drift repair on a schedule: a reconcile job over the ready tenants, run by the provisioning
+  // worker with its leases and `ZEKT_RECONCILE_PARALLELISM`; each run's report is kept in `runs`.
+  const runs = createReconcileRuns({ table: deps.storage.table(tenantsTableName) });
+  const reconcileTimer: FunctionDefinition = {
+    kind: 'timer',
+    name: 'reconcileTenants',
+    schedule: deps.config.controlPlane.reconcileSchedule,
+    handler: async () => {
+      const { runId } = await enqueueReconcile({ jobs, runs }, { readyOnly: true });
+      deps.log.info({ runId }, 'reconcile of the ready tenants requested');
+    },
+  };
+
+  return { registry, jobs, runs, ingress, identity, functions: [...ingress.functions, ...identity.functions, reconcileTimer] };
 }
 
 export type PlatformParts = ReturnType<typeof createPlatformParts>;

@@ -10,7 +10,7 @@
  * before the dedupe row is written, so a crash after it cannot turn the ingress's retry into a
  * duplicate that is never orchestrated; orchestration is idempotent, a repeat costs nothing more.
  */
-import type { HttpHandler, HttpResponseInit } from '@azure/functions';
+import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { TableClient } from '@azure/data-tables';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import type { Logger } from '../core/logger.ts';
@@ -18,6 +18,9 @@ import type { ForwardedDelivery, ForwardSecrets } from '../ingress/forward-to-te
 import type { createWorkflowEventStore, WorkflowState } from './workflow-event-store.ts';
 import { statusOf } from '../storage/status-of.ts';
 import { parseCorrelationId } from './dispatch/delivery-record.ts';
+import { readBody } from '../functions/read-body.ts';
+import { httpErrorResponse } from '../functions/http-errors.ts';
+import { InvalidDeliveryError, NotReadyError, SignatureMismatchError } from '../ingress/ingress-errors.ts';
 
 export interface TenantWebhookOptions {
   readonly tenantId: string;
@@ -52,22 +55,19 @@ interface RunPayload {
 }
 
 export function createTenantWebhookHandler(options: TenantWebhookOptions): HttpHandler {
-  return async (request, context): Promise<HttpResponseInit> => {
-    const raw = Buffer.from(await request.arrayBuffer());
-    if (raw.length > options.maxBodyBytes) return { status: 413, jsonBody: { error: 'body too large' } };
+  async function receive(request: HttpRequest): Promise<HttpResponseInit> {
     const headers = {
       'webhook-id': request.headers.get('webhook-id') ?? '',
       'webhook-timestamp': request.headers.get('webhook-timestamp') ?? '',
       'webhook-signature': request.headers.get('webhook-signature') ?? '',
     };
     if (!headers['webhook-id'] || !headers['webhook-timestamp'] || !headers['webhook-signature']) {
-      return { status: 400, jsonBody: { error: 'missing webhook-id, webhook-timestamp or webhook-signature' } };
+      throw new InvalidDeliveryError('missing webhook-id, webhook-timestamp or webhook-signature');
     }
+    // Headers first, then the body, read no further than the cap (before any signature check).
+    const raw = await readBody(request, options.maxBodyBytes);
     const secrets = await options.secrets();
-    if (!secrets) {
-      context.error('no forward secret in the tenant vault');
-      return { status: 503, jsonBody: { error: 'not ready' } };
-    }
+    if (!secrets) throw new NotReadyError('not ready: no forward secret in the tenant vault');
     let delivery: ForwardedDelivery | undefined;
     let lastError: unknown;
     // During a rotation the platform signs with both secrets; either one verifies.
@@ -82,10 +82,10 @@ export function createTenantWebhookHandler(options: TenantWebhookOptions): HttpH
     if (!delivery) {
       const reason = lastError instanceof WebhookVerificationError ? lastError.message : 'invalid signature';
       options.log.warn({ deliveryId: headers['webhook-id'], reason }, 'forward refused');
-      return { status: 401, jsonBody: { error: reason } };
+      throw new SignatureMismatchError(reason, { cause: lastError });
     }
     if (delivery.id !== headers['webhook-id'] || delivery.tenantId !== options.tenantId) {
-      return { status: 400, jsonBody: { error: 'delivery does not match its headers or this tenant' } };
+      throw new InvalidDeliveryError('delivery does not match its headers or this tenant');
     }
     const log = options.log.child({ deliveryId: delivery.id, tenantId: options.tenantId });
     const state = toWorkflowState(delivery);
@@ -110,6 +110,14 @@ export function createTenantWebhookHandler(options: TenantWebhookOptions): HttpH
       // Let the platform retry: forget the dedupe row so the retry is processed.
       await options.seen.deleteEntity('webhook', delivery.id).catch(() => undefined);
       throw err;
+    }
+  }
+
+  return async (request, context) => {
+    try {
+      return await receive(request);
+    } catch (err) {
+      return httpErrorResponse(err, context);
     }
   };
 }

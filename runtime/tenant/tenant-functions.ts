@@ -81,6 +81,7 @@ export function createTenantFunctions(deps: TenantDeps): FunctionTable {
             methods: ['POST' as const],
             // The Standard Webhooks signature is the authentication: the ingress holds no function key.
             authLevel: 'anonymous' as const,
+            maxBodyBytes: deps.maxBodyBytes ?? 26 * 1024 * 1024,
             handler: createTenantWebhookHandler({
               tenantId: deps.tenantId,
               secrets: deps.forwardSecrets,

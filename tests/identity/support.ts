@@ -98,6 +98,8 @@ export interface IdentityHarness {
   readonly registry: TenantRegistry;
   readonly installations: InstallationRegistry;
   readonly released: number[];
+  /** The identity's function table entries (tests run its timers by hand). */
+  readonly functions: ReturnType<typeof createIdentity>['functions'];
   readonly lines: Record<string, unknown>[];
   /** Shifts the platform's clock (state and session expiry). */
   advanceClock(ms: number): void;
@@ -113,9 +115,10 @@ export const identityConfig = (double: GitHubDouble): IdentityConfig => ({
   sessionTtlSeconds: 8 * 3600,
   authStateTtlSeconds: 600,
   brokerAudience: 'api://zekt-broker',
+  loginRatePerMinute: 1000,
 });
 
-export async function startIdentityHarness(): Promise<IdentityHarness> {
+export async function startIdentityHarness(overrides: Partial<IdentityConfig> = {}): Promise<IdentityHarness> {
   const azurite = await startAzurite();
   const storage = createStorage({ kind: 'connection-string', connectionString: azurite.connectionString() });
   await storage.ensure(platformStorageResources);
@@ -139,7 +142,7 @@ export async function startIdentityHarness(): Promise<IdentityHarness> {
     storage,
     // The vault is not under test here: a map behind the same SecretStore interface.
     secrets: cachedSecretStore(async (name) => secrets.get(name), 0),
-    config: identityConfig(double),
+    config: { ...identityConfig(double), ...overrides },
     github: { apiUrl: double.apiUrl, webUrl: double.webUrl },
     publicUrl: platformUrl,
     tenants: createTenantAccountsStore(storage.table(platformStorageLayout.tables.accounts), { registry, jobs }, now),
@@ -164,6 +167,7 @@ export async function startIdentityHarness(): Promise<IdentityHarness> {
     registry,
     installations,
     released,
+    functions: identity.functions,
     lines,
     advanceClock: (ms) => void (offset += ms),
     tenantIdentity(tenantId) {

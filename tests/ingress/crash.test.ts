@@ -61,7 +61,7 @@ describe('ingress: durability under a crash', () => {
       log,
       table: [
         {
-          kind: 'http', name: 'webhooks', route: 'webhooks', methods: ['POST'], authLevel: 'anonymous',
+          kind: 'http', name: 'webhooks', route: 'webhooks', methods: ['POST'], authLevel: 'anonymous', maxBodyBytes: 1 << 24,
           handler: async (request, context) => {
             const id = request.headers.get('webhook-id') ?? '';
             forwards.set(id, (forwards.get(id) ?? 0) + 1);

@@ -30,6 +30,24 @@ describe('ingress: receive', () => {
         status: 413,
         send: () => h.send('workflow_run', { ...workflowRunPayload(), padding: 'x'.repeat(70 * 1024) }),
       },
+      {
+        name: 'a chunked body (no Content-Length) over the size cap',
+        status: 413,
+        send: async () => {
+          const text = JSON.stringify({ ...workflowRunPayload(), padding: 'x'.repeat(200 * 1024) });
+          const bytes = new TextEncoder().encode(text);
+          let at = 0;
+          const body = new ReadableStream<Uint8Array>({
+            pull: (c) => (at < bytes.length ? (c.enqueue(bytes.subarray(at, at + 4096)), void (at += 4096)) : c.close()),
+          });
+          return fetch(h.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-github-event': 'workflow_run', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': await sign(h.secrets.get(platformSecretNames.webhookSecret) as string, text) },
+            body,
+            duplex: 'half',
+          } as RequestInit);
+        },
+      },
     ];
     for (const c of cases) {
       it(`${c.name} → ${c.status}`, async () => {

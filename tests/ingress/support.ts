@@ -133,6 +133,7 @@ export async function startIngressHarness(config: Partial<IngressConfig> = {}, e
           route: 'webhooks',
           methods: ['POST'],
           authLevel: 'anonymous',
+          maxBodyBytes: 26 * 1024 * 1024,
           handler: async (request, context) => {
             const id = request.headers.get('webhook-id') ?? '';
             const scripted = failWith.shift();

@@ -1,0 +1,253 @@
+/**
+ * The fault rig shared by `npm run bench:faults` and its small versions in the test suite: the
+ * real local platform (`npm start`'s parts, in this process, Azurite persisted under a temp state
+ * dir so it can be stopped and started again on the same ports), one tenant provisioned through
+ * the control plane and bound to an installation, signed deliveries at a fixed rate, and faults
+ * injected while they flow. Counting is from storage, never from the load generator's hopes:
+ * stored = a delivery row on the platform; forwarded = that row `delivered` and the tenant's own
+ * dedupe row for it; lost = answered 202 but not forwarded by the deadline; duplicated = answered
+ * 202 more than once (a repeat stored as new).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { AzureNamedKeyCredential, TableClient } from '@azure/data-tables';
+import { sign } from '@octokit/webhooks-methods';
+import { startLocalPlatform, type LocalPlatform } from '../../local/start-local-platform.ts';
+import { startAzurite, type AzuriteInstance } from '../../local/azurite/start-azurite.ts';
+import { enqueueProvisioning } from '../../automation/enqueue-provisioning.ts';
+import { tenantResourceNames } from '../../tenant-stack/resource-names.ts';
+import { workflowJobPayload, workflowRunPayload } from '../fixtures/index.ts';
+import { descendants } from '../control-plane/support/processes.ts';
+
+export interface Rig {
+  readonly platform: LocalPlatform;
+  readonly tenantId: string;
+  readonly webhookUrl: string;
+  /** Stops the platform's Azurite (SIGTERM) and starts it again on the same ports after `ms`. */
+  storageOutage(ms: number): Promise<void>;
+  /** Keeps the tenant runtime dead (SIGKILL, again at every restart) for `ms`. */
+  tenantOutage(ms: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface LoadResult {
+  readonly load: string;
+  readonly fault: string;
+  readonly sent: number;
+  readonly accepted: number;
+  /** Answers that were not 202/200 (5xx, or the connection failed): GitHub retries those. */
+  readonly refused: number;
+  readonly stored: number;
+  readonly forwarded: number;
+  readonly lost: readonly string[];
+  readonly duplicated: readonly string[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startRig(options: { tenantId?: string; readyTimeoutMs?: number } = {}): Promise<Rig> {
+  const tenantId = options.tenantId ?? 'acme';
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'zekt-faults-'));
+  const platform = await startLocalPlatform({
+    env: {
+      ZEKT_PORT: '0',
+      ZEKT_RESOURCE_MANAGER_PORT: '0',
+      ZEKT_LOG_LEVEL: 'silent',
+      // Short forward retries: a tenant back after a minute is caught up within seconds.
+      ZEKT_FORWARD_RETRY_SCHEDULE: '1,2,4,8,15,30,30,30,30,30,30,30',
+      ZEKT_FORWARD_TIMEOUT_MS: '5000',
+    },
+    stateDir,
+  });
+  let restarted: AzuriteInstance | undefined;
+  try {
+    const cp = platform.controlPlane;
+    const parts = platform.parts;
+    if (!cp || !parts || !platform.githubDouble) throw new Error('the local platform runs no control plane');
+    await enqueueProvisioning({ registry: cp.registry, jobs: cp.jobs }, tenantId);
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 240_000);
+    let record = await cp.registry.require(tenantId);
+    while (record.status !== 'ready') {
+      if (record.status === 'failed' || Date.now() > deadline) throw new Error(`tenant ${tenantId} is ${record.status}: ${record.lastError?.message ?? ''}`);
+      await sleep(500);
+      record = await cp.registry.require(tenantId);
+    }
+    await parts.ingress.installations.bind(4242, tenantId, {}, new Date());
+    const names = tenantResourceNames(tenantId, record.creationId);
+    const azuriteDir = path.join(stateDir, 'azurite');
+    const ports = {
+      blob: Number(new URL(platform.storage.blob).port),
+      queue: Number(new URL(platform.storage.queue).port),
+      table: Number(new URL(platform.storage.table).port),
+    };
+    return {
+      platform,
+      tenantId,
+      webhookUrl: `${platform.platformUrl}/api/github/webhooks`,
+      async storageOutage(ms) {
+        const azurite = (await descendants(process.pid)).find((p) => p.command.includes('azurite') && p.command.includes(`--location ${azuriteDir}`));
+        if (!azurite) throw new Error("the platform's Azurite was not found");
+        process.kill(azurite.pid, 'SIGTERM');
+        await sleep(ms);
+        await restarted?.stop();
+        restarted = await startAzurite({ location: azuriteDir, ports });
+      },
+      async tenantOutage(ms) {
+        const until = Date.now() + ms;
+        while (Date.now() < until) {
+          const pid = cp.manager.resources.getFunctionRuntime(names.functionApp)?.pid;
+          if (pid) {
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              // Already gone.
+            }
+          }
+          await sleep(50);
+        }
+      },
+      async close() {
+        await platform.stop();
+        await restarted?.stop();
+        await rm(stateDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await platform.stop();
+    await rm(stateDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * Sends `count` signed deliveries at `ratePerSecond` (workflow_run and workflow_job alternating,
+ * `duplicateShare` of them a repeat of an earlier one), runs `fault` once `faultAfter` of them were
+ * sent, then waits until every accepted delivery is forwarded or `settleMs` passed, and counts.
+ */
+export async function runLoad(
+  rig: Rig,
+  options: {
+    readonly count: number;
+    readonly ratePerSecond: number;
+    readonly duplicateShare: number;
+    readonly fault: string;
+    readonly faultAfter?: number;
+    readonly inject?: () => Promise<void>;
+    readonly settleMs: number;
+  },
+): Promise<LoadResult> {
+  const secret = rig.platform.githubDouble?.app.webhookSecret as string;
+  const accepted = new Map<string, number>();
+  let refused = 0;
+  const reasons = new Map<string, number>();
+  const sent: { id: string; event: string; body: string }[] = [];
+  const inflight: Promise<void>[] = [];
+  let faultDone: Promise<void> = Promise.resolve();
+  const post = async (d: { id: string; event: string; body: string; signature: string }) => {
+    try {
+      const res = await fetch(rig.webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-github-event': d.event, 'x-github-delivery': d.id, 'x-hub-signature-256': d.signature, 'user-agent': 'GitHub-Hookshot/faults' },
+        body: d.body,
+        signal: AbortSignal.timeout(10_000),
+      });
+      await res.arrayBuffer();
+      if (res.status === 202) accepted.set(d.id, (accepted.get(d.id) ?? 0) + 1);
+      else if (res.status !== 200) {
+        refused++;
+        reasons.set(String(res.status), (reasons.get(String(res.status)) ?? 0) + 1);
+      }
+    } catch (err) {
+      refused++;
+      const reason = `${(err as Error).name}: ${String((err as Error).cause ?? (err as Error).message)}`;
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }
+  };
+  // Every delivery (and its signature) is made before the clock starts: the load generator shares
+  // this process with the platform, and its work must not be what slows the intake.
+  const plan: { id: string; event: string; body: string; signature: string }[] = [];
+  for (let i = 0; i < options.count; i++) {
+    const repeat = plan.length > 10 && (i * 7919) % 100 < options.duplicateShare * 100;
+    if (repeat) {
+      plan.push(plan[(i * 104729) % plan.length] as (typeof plan)[number]);
+      continue;
+    }
+    const event = i % 2 ? 'workflow_job' : 'workflow_run';
+    const payload = event === 'workflow_run' ? workflowRunPayload({ runId: 100_000 + i, installationId: 4242 }) : workflowJobPayload({ installationId: 4242 });
+    const body = JSON.stringify(payload);
+    const delivery = { id: randomUUID(), event, body, signature: await sign(secret, body) };
+    plan.push(delivery);
+    sent.push(delivery);
+  }
+  const start = Date.now();
+  for (let i = 0; i < plan.length; i++) {
+    const due = start + (i * 1000) / options.ratePerSecond;
+    const wait = due - Date.now();
+    if (wait > 0) await sleep(wait);
+    inflight.push(post(plan[i] as (typeof plan)[number]));
+    if (options.inject && i === Math.floor(options.count * (options.faultAfter ?? 0.25))) faultDone = options.inject();
+  }
+  await Promise.all(inflight);
+  await faultDone;
+  if (reasons.size) process.stderr.write(`refusals (${options.fault}): ${JSON.stringify(Object.fromEntries(reasons))}\n`);
+  return count(rig, options, accepted, refused);
+}
+
+async function count(
+  rig: Rig,
+  options: { readonly ratePerSecond: number; readonly count: number; readonly fault: string; readonly settleMs: number },
+  accepted: Map<string, number>,
+  refused: number,
+): Promise<LoadResult> {
+  const sentCount = options.count;
+  const cp = rig.platform.controlPlane;
+  const parts = rig.platform.parts;
+  if (!cp || !parts) throw new Error('no control plane');
+  const record = await cp.registry.require(rig.tenantId);
+  const names = tenantResourceNames(rig.tenantId, record.creationId);
+  const account = cp.manager.resources.getStorageAccount(names.storageAccount);
+  if (!account || !record.outputs) throw new Error('no tenant storage');
+  const tenantSeen = new TableClient(record.outputs.tableEndpoint, 'deliveries', new AzureNamedKeyCredential(account.name, account.key), { allowInsecureConnection: true });
+  const ids = [...accepted.keys()];
+  let stored = new Set<string>();
+  let forwarded = new Set<string>();
+  const deadline = Date.now() + options.settleMs;
+  for (;;) {
+    try {
+      const rows = await parts.ingress.deliveries.query({});
+      stored = new Set(rows.map((r) => r.deliveryId));
+      const delivered = new Set(rows.filter((r) => r.status === 'delivered').map((r) => r.deliveryId));
+      const seen = new Set<string>();
+      for await (const row of tenantSeen.listEntities({ queryOptions: { filter: "PartitionKey eq 'webhook'", select: ['RowKey'] } })) seen.add(row.rowKey as string);
+      forwarded = new Set(ids.filter((id) => delivered.has(id) && seen.has(id)));
+    } catch {
+      // Storage still coming back: count again shortly.
+    }
+    if (forwarded.size === ids.length || Date.now() > deadline) break;
+    // Announcements lost in an outage are made again by the sweeper; here, without its two minutes.
+    await parts.ingress.sweep(5_000).catch(() => undefined);
+    await sleep(1000);
+  }
+  return {
+    load: `${sentCount} at ${options.ratePerSecond}/s`,
+    fault: options.fault,
+    sent: sentCount,
+    accepted: ids.length,
+    refused,
+    stored: ids.filter((id) => stored.has(id)).length,
+    forwarded: forwarded.size,
+    lost: ids.filter((id) => !forwarded.has(id)),
+    duplicated: [...accepted].filter(([, n]) => n > 1).map(([id]) => id),
+  };
+}
+
+/** The bench's table: one row per scenario. */
+export function formatTable(rows: readonly LoadResult[]): string {
+  const header = ['load', 'fault', 'accepted', 'refused (5xx)', 'stored', 'forwarded', 'lost', 'duplicated'];
+  const cells = rows.map((r) => [r.load, r.fault, String(r.accepted), String(r.refused), String(r.stored), String(r.forwarded), String(r.lost.length), String(r.duplicated.length)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
+  const line = (c: readonly string[]) => `| ${c.map((v, i) => v.padEnd(widths[i] as number)).join(' | ')} |`;
+  return [line(header), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...cells.map(line)].join('\n');
+}
