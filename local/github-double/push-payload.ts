@@ -61,6 +61,8 @@ export function createPushPayload(context: PayloadContext, helpers: PayloadHelpe
         pushed_at: seconds(at),
         default_branch: repository.defaultBranch,
         master_branch: repository.defaultBranch,
+        // Newer than the example, required by the schema.
+        has_discussions: false,
       },
       pusher: { name: sender.login, email: identity.email },
       sender: user(ex.sender, sender),
