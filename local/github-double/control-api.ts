@@ -13,11 +13,25 @@
 import type { DoubleRequest, DoubleResponse } from './http-exchange.ts';
 import { header } from './http-exchange.ts';
 import type { RecordedDispatch } from './installation-routes.ts';
-import { isJsonObject, type Json, type JsonObject } from './json.ts';
+import {
+  ControlInputError,
+  bodyOf,
+  headSha,
+  loginOf,
+  logins,
+  optionalLogin,
+  optionalStrings,
+  optionalText,
+  repositoryNamePattern,
+  text,
+  wholeNumber,
+  workflowFile,
+} from './control-input.ts';
+import { isJsonObject, type JsonObject } from './json.ts';
 import { FileNotFoundError, InvalidPathError, type CommitFileInput, type CommitResult } from './repository-commits.ts';
 import { InvalidRateBudgetError, type SecondaryRateBudget, type SecondaryRateLimiter } from './secondary-rate-limit.ts';
 import { StateConflictError, UnknownEntityError, type AddInstallationInput, type App, type GitHubState, type Installation, type Permissions } from './state.ts';
-import { WebhookNotConfiguredError } from './webhook-sender.ts';
+import { WebhookNotConfiguredError, type WebhookDelivery } from './webhook-sender.ts';
 import {
   IdTokenRequestRefusedError,
   RunStateError,
@@ -29,11 +43,7 @@ import {
 import type { WorkflowRunConclusion } from './payload-builders.ts';
 
 export const controlBase = '/_double';
-
-/** A body or query that is not what the call takes. → 400 */
-export class ControlInputError extends Error {
-  override name = 'ControlInputError';
-}
+export { ControlInputError } from './control-input.ts';
 
 export interface ControlApiDeps {
   readonly state: GitHubState;
@@ -44,13 +54,14 @@ export interface ControlApiDeps {
   readonly addRepository: (input: { fullName: string; private?: boolean; defaultBranch?: string }) => Promise<{ id: number; full_name: string; default_branch: string }>;
   readonly signInAs: (login: string) => void;
   readonly dispatches: readonly RecordedDispatch[];
+  readonly deliveries: readonly WebhookDelivery[];
   readonly secondaryLimiter: SecondaryRateLimiter;
+  /** Adds repositories to (or removes them from) a `selected` installation and sends `installation_repositories`. */
+  readonly changeRepositories: (installationId: number, change: { add: readonly string[]; remove: readonly string[] }) => Promise<Installation>;
+  /** Uninstalls the App and sends `installation.deleted`. */
+  readonly uninstall: (installationId: number) => Promise<void>;
 }
 
-// GitHub's rules: logins are letters, digits and single inner hyphens, at most 39 characters;
-// repository names letters, digits, `.`, `-` and `_`, at most 100.
-const loginPattern = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
-const repositoryNamePattern = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
 const budgetKeys = ['contentCreatingPerMinute', 'contentCreatingPerHour', 'pointsPerMinute'] as const;
 
 export function createControlApi(deps: ControlApiDeps): (request: DoubleRequest, remote: string) => Promise<DoubleResponse> {
@@ -83,6 +94,31 @@ export function createControlApi(deps: ControlApiDeps): (request: DoubleRequest,
       return { status: 200, json: { login: state.user(login).login } };
     }
     if (method === 'GET' && path === '/dispatches') return listDispatches(request.url.searchParams.get('repository'));
+    if (method === 'GET' && path === '/deliveries') return listDeliveries(request.url.searchParams.get('event'));
+    if (segments[0] === 'installations' && segments.length >= 2) {
+      const installation = state.installation(wholeNumber(segments[1], 'installation id'));
+      if (installation.app.id !== deps.mainApp().id) throw new UnknownEntityError('installation', String(installation.id));
+      if (method === 'DELETE' && segments.length === 2) {
+        requireWebhookUrl();
+        await deps.uninstall(installation.id);
+        return { status: 204 };
+      }
+      if (method === 'POST' && segments.length === 3 && segments[2] === 'repositories') {
+        const body = bodyOf(request);
+        const add = optionalStrings(body, 'add') ?? [];
+        const remove = optionalStrings(body, 'remove') ?? [];
+        if (add.length + remove.length === 0) throw new ControlInputError('name repositories to add or remove');
+        const bad = [...add, ...remove].filter((n) => !repositoryNamePattern.test(n));
+        if (bad.length > 0) throw new ControlInputError(`not repository names: ${bad.join(', ')}`);
+        if (installation.repositorySelection === 'all') throw new StateConflictError(`installation ${installation.id} is on all repositories of ${installation.account.login}`);
+        const selected = new Set(state.installationRepositories(installation).map((r) => r.name.toLowerCase()));
+        const absent = remove.filter((n) => !selected.has(n.toLowerCase()));
+        if (absent.length > 0) throw new ControlInputError(`not in installation ${installation.id}: ${absent.join(', ')}`);
+        requireWebhookUrl();
+        const changed = await deps.changeRepositories(installation.id, { add, remove });
+        return { status: 200, json: { id: changed.id, repositories: state.installationRepositories(changed).map((r) => `${r.owner.login}/${r.name}`) } };
+      }
+    }
     if (path === '/rate-limits' && (method === 'GET' || method === 'PUT')) {
       return rateLimits(method === 'PUT' ? bodyOf(request) : undefined);
     }
@@ -225,6 +261,26 @@ export function createControlApi(deps: ControlApiDeps): (request: DoubleRequest,
     };
   }
 
+  function listDeliveries(event: string | null): DoubleResponse {
+    return {
+      status: 200,
+      json: deps.deliveries
+        .filter((d) => event === null || d.event === event)
+        .map((d) => ({
+          id: d.id,
+          guid: d.guid,
+          event: d.event,
+          action: d.action,
+          installationId: d.installationId,
+          repositoryId: d.repositoryId,
+          deliveredAt: d.deliveredAt,
+          redelivery: d.redelivery,
+          status: d.status,
+          statusCode: d.statusCode,
+        })),
+    };
+  }
+
   function rateLimits(body: JsonObject | undefined): DoubleResponse {
     let installationId: number | undefined;
     if (body !== undefined) {
@@ -293,7 +349,10 @@ const callList = [
   'POST /_double/repos/{owner}/{repo}/runs {workflow, name?, event?, displayTitle?, headBranch?, headSha?, actor?}',
   'POST /_double/repos/{owner}/{repo}/runs/{id}/complete {conclusion}',
   'POST /_double/repos/{owner}/{repo}/runs/{id}/rerun',
+  'POST /_double/installations/{id}/repositories {add?: [name], remove?: [name]}',
+  'DELETE /_double/installations/{id}',
   'GET /_double/dispatches?repository=owner/repo',
+  'GET /_double/deliveries?event=name',
   'GET /_double/rate-limits',
   'PUT /_double/rate-limits {contentCreatingPerMinute?, contentCreatingPerHour?, pointsPerMinute?, installationId?}',
   'GET <idTokenRequestUrl>&audience=… (Authorization: Bearer <idTokenRequestToken>)',
@@ -301,79 +360,6 @@ const callList = [
 
 function isLoopback(remote: string): boolean {
   return remote === '::1' || remote.startsWith('127.') || remote.startsWith('::ffff:127.');
-}
-
-function bodyOf(request: DoubleRequest, optional = false): JsonObject {
-  if (request.body.length === 0) {
-    if (optional) return {};
-    throw new ControlInputError('the body must be a JSON object');
-  }
-  let parsed: Json;
-  try {
-    parsed = JSON.parse(request.body.toString('utf8')) as Json;
-  } catch {
-    throw new ControlInputError('the body is not JSON');
-  }
-  if (!isJsonObject(parsed)) throw new ControlInputError('the body must be a JSON object');
-  return parsed;
-}
-
-function text(body: JsonObject, key: string, options: { empty?: boolean } = {}): string {
-  const value = body[key];
-  if (typeof value !== 'string' || (!options.empty && value.trim() === '')) throw new ControlInputError(`${key} must be a${options.empty ? '' : ' non-empty'} string`);
-  return value;
-}
-
-function optionalText<K extends string>(body: JsonObject, key: K): { [P in K]?: string } {
-  if (body[key] === undefined || body[key] === null) return {};
-  return { [key]: text(body, key) } as { [P in K]?: string };
-}
-
-function optionalLogin<K extends string>(body: JsonObject, key: K): { [P in K]?: string } {
-  const value = optionalText(body, key);
-  if (value[key] !== undefined && !loginPattern.test(value[key] as string)) throw new ControlInputError(`${key} "${value[key]}" is not a GitHub login`);
-  return value;
-}
-
-function loginOf(body: JsonObject, key: string): string {
-  const login = text(body, key);
-  if (!loginPattern.test(login)) throw new ControlInputError(`${key} "${login}" is not a GitHub login (letters, digits and single hyphens, at most 39)`);
-  return login;
-}
-
-function logins(body: JsonObject, key: string): string[] {
-  const value = body[key];
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && loginPattern.test(v))) throw new ControlInputError(`${key} must be a list of logins`);
-  return value as string[];
-}
-
-function optionalStrings(body: JsonObject, key: string): string[] | undefined {
-  const value = body[key];
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v !== '')) throw new ControlInputError(`${key} must be a list of strings`);
-  return value as string[];
-}
-
-function headSha(body: JsonObject): { headSha?: string } {
-  const value = optionalText(body, 'headSha').headSha;
-  if (value === undefined) return {};
-  if (!/^[0-9a-f]{40}$/.test(value)) throw new ControlInputError('headSha must be 40 lowercase hex digits');
-  return { headSha: value };
-}
-
-function workflowFile(workflow: string): string {
-  const path = workflow.replace(/^\/+/, '');
-  const file = path.split('/').at(-1) ?? '';
-  if (!/\.ya?ml$/.test(file) || path.split('/').some((s) => s === '' || s === '.' || s === '..')) {
-    throw new ControlInputError(`workflow must be a workflow file (release.yml or .github/workflows/release.yml), not "${workflow}"`);
-  }
-  return path;
-}
-
-function wholeNumber(raw: string | undefined, what: string): number {
-  if (raw === undefined || !/^\d{1,15}$/.test(raw)) throw new ControlInputError(`${what} must be a whole number`);
-  return Number(raw);
 }
 
 function handleJson(handle: RunAttemptHandle): JsonObject {

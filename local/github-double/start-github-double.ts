@@ -164,7 +164,27 @@ export async function startGitHubDouble(options: StartGitHubDoubleOptions = {}):
     },
     signInAs: (login) => oauth.signInAs(login),
     dispatches,
+    deliveries: sender.deliveries,
     secondaryLimiter,
+    async changeRepositories(installationId, change) {
+      const installation = state.installation(installationId);
+      const account = installation.account.login;
+      const removed = change.remove.map((name) => state.repository(`${account}/${name}`));
+      // Build the payloads around the change: `added` once the repositories are in, `removed` with their names.
+      for (const repository of removed) installation.repositoryIds.delete(repository.id);
+      const added = change.add.map(
+        (name) => state.findRepository(account, name) ?? state.addRepository({ fullName: `${account}/${name}`, ownerType: installation.account.type }),
+      );
+      for (const repository of added) installation.repositoryIds.add(repository.id);
+      if (added.length > 0) await sendToMainApp(payloads.installationRepositories({ action: 'added', installationId, repositories: added.map((r) => r.name) }));
+      if (removed.length > 0) await sendToMainApp(payloads.installationRepositories({ action: 'removed', installationId, repositories: removed.map((r) => r.name) }));
+      return installation;
+    },
+    async uninstall(installationId) {
+      const deleted = payloads.installation({ action: 'deleted', installationId });
+      state.installations.delete(installationId);
+      await sendToMainApp(deleted);
+    },
   });
 
   async function serve(request: DoubleRequest, remote: string): Promise<DoubleResponse> {

@@ -85,6 +85,30 @@ describe('GitHub double: the control API', () => {
     expect((await control(ctx.double, 'POST', '/installations', { account: 'acme', repositories: 'all', installer: 'alice' })).status).to.equal(409);
   });
 
+  it('changes the repositories of an installation, and uninstalls it, with the webhooks GitHub sends', async () => {
+    const { body: installation } = await control<{ id: number }>(ctx.double, 'POST', '/installations', { account: 'alice', repositories: ['notes'], installer: 'alice' });
+    receiver.received.splice(0);
+    const changed = await control(ctx.double, 'POST', `/installations/${installation.id}/repositories`, { add: ['blog'], remove: ['notes'] });
+    expect(changed.status).to.equal(200);
+    expect(changed.body.repositories).to.deep.equal(['alice/blog']);
+    const events = receivedEvents(receiver.received);
+    expect(events.map((e) => e.key)).to.deep.equal(['installation_repositories.added', 'installation_repositories.removed']);
+    expect((events[0]?.payload.repositories_added as { full_name: string }[]).map((r) => r.full_name)).to.deep.equal(['alice/blog']);
+    expect((events[1]?.payload.repositories_removed as { full_name: string }[]).map((r) => r.full_name)).to.deep.equal(['alice/notes']);
+    const refused: [unknown, number][] = [[{}, 400], [{ remove: ['notes'] }, 400], [{ add: ['..'] }, 400]];
+    for (const [body, status] of refused) expect((await control(ctx.double, 'POST', `/installations/${installation.id}/repositories`, body)).status, JSON.stringify(body)).to.equal(status);
+    expect((await control(ctx.double, 'POST', '/installations/1/repositories', { add: ['x'] })).status).to.equal(404);
+
+    const listed = await control<{ event: string; action: string; statusCode: number }[]>(ctx.double, 'GET', '/deliveries?event=installation_repositories');
+    expect(listed.body.map((d) => `${d.event}.${d.action}:${d.statusCode}`)).to.deep.equal(['installation_repositories.added:200', 'installation_repositories.removed:200']);
+
+    receiver.received.splice(0);
+    expect((await control(ctx.double, 'DELETE', `/installations/${installation.id}`)).status).to.equal(204);
+    expect(receivedEvents(receiver.received).map((e) => e.key)).to.deep.equal(['installation.deleted']);
+    expect((await control(ctx.double, 'DELETE', `/installations/${installation.id}`)).status).to.equal(404);
+    expect(ctx.double.takeSchemaErrors()).to.deep.equal([]);
+  });
+
   it('chooses who the OAuth flow signs in next', async () => {
     expect((await control(ctx.double, 'POST', '/sign-in-as', { login: 'bob' })).body).to.deep.equal({ login: 'bob' });
     ctx.double.setCallbackUrls(['http://127.0.0.1:9/callback']);
@@ -112,7 +136,10 @@ describe('GitHub double: the control API', () => {
       addRepository: undefined as never,
       signInAs: () => undefined,
       dispatches: [],
+      deliveries: [],
       secondaryLimiter: createSecondaryRateLimiter({ now: Date.now }),
+      changeRepositories: undefined as never,
+      uninstall: undefined as never,
     });
     const request = (method: string, body = '') => ({ method, url: new URL('http://double.test/_double/users'), headers: {}, body: Buffer.from(body) });
     const remote = await serve(request('POST', '{"login":"eve"}'), '192.0.2.10');
