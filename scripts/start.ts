@@ -21,7 +21,7 @@ console.log(`Zekt is running.
     github
       ? `double: API ${github.apiUrl}  web ${github.webUrl}  OIDC ${github.oidcIssuer}  (App ${github.app.slug}, id ${github.app.id})`
       : 'the GitHub configured by GITHUB_API_URL'
-  }
+  }${github ? `\n  control      ${github.controlUrl}   (the GitHub double's control API, this machine only: docs/github-double.md)` : ''}
 Press Ctrl-C to stop.`);
 
 let stopping = false;

@@ -30,6 +30,8 @@ export interface RecordedDispatch {
   /** The installation token the dispatch was sent with. */
   readonly token: string;
   readonly receivedAt: string;
+  /** When GitHub accepted it, in epoch milliseconds (the clock of the double), for rate-window checks. */
+  readonly acceptedAt: number;
 }
 
 export function createInstallationRoutes(deps: {
@@ -152,6 +154,7 @@ export function createInstallationRoutes(deps: {
           installationId: token.installation.id,
           token: token.token,
           receivedAt: new Date(deps.now()).toISOString(),
+          acceptedAt: deps.now(),
         });
         return { status: 204 };
       },

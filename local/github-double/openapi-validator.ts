@@ -13,11 +13,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import { isJsonObject, type Json, type JsonObject } from './json.ts';
 import { applyOpenApiErrata } from './openapi-errata.ts';
 import { createSchemaRegistry } from './schema-registry.ts';
+import { describeErrors } from './describe-schema-errors.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -363,53 +364,4 @@ function coerce(raw: string, schema: JsonObject): Json {
   if (type === 'boolean' && (raw === 'true' || raw === 'false')) return raw === 'true';
   if (type === 'array') return raw.split(',');
   return raw;
-}
-
-/**
- * Words ajv errors like GitHub's schema errors, e.g. `"event_type" wasn't supplied.` and
- * `For 'properties/event_type', 42 is not a string.`
- */
-function describeErrors(errors: readonly ErrorObject[], data: Json, parameterName?: string): string[] {
-  return errors
-    .filter((e) => !['anyOf', 'oneOf', 'if'].includes(e.keyword) || errors.length === 1)
-    .map((e) => {
-      const where =
-        parameterName ??
-        (e.instancePath
-          .split('/')
-          .filter(Boolean)
-          .map((p) => (/^\d+$/.test(p) ? 'items' : `properties/${p}`))
-          .join('/') || 'data');
-      const value = valueAt(data, e.instancePath);
-      switch (e.keyword) {
-        case 'required': {
-          const missing = String((e.params as { missingProperty?: string }).missingProperty);
-          return `"${missing}" wasn't supplied.`;
-        }
-        case 'type':
-          return `For '${where}', ${JSON.stringify(value)} is not ${article(String((e.params as { type?: string }).type))}.`;
-        case 'additionalProperties':
-          return `"${String((e.params as { additionalProperty?: string }).additionalProperty)}" is not a permitted key.`;
-        case 'enum':
-          return `For '${where}', ${JSON.stringify(value)} is not a member of ${JSON.stringify((e.params as { allowedValues?: Json }).allowedValues)}.`;
-        default:
-          return `For '${where}', ${JSON.stringify(value)} ${e.message ?? 'is invalid'}.`;
-      }
-    });
-}
-
-function article(type: string): string {
-  const t = type.split(',')[0] ?? type;
-  return /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
-}
-
-function valueAt(data: Json, pointer: string): Json | undefined {
-  let node: Json | undefined = data;
-  for (const raw of pointer.split('/').slice(1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(node)) node = node[Number(key)];
-    else if (isJsonObject(node)) node = node[key];
-    else return undefined;
-  }
-  return node;
 }

@@ -20,6 +20,9 @@ export interface Representations {
   repository(repository: Repository): JsonObject;
   installation(installation: Installation): JsonObject;
   integration(app: App): JsonObject;
+  organizationSimple(organization: Account): JsonObject;
+  /** `org-membership`: a user's membership of an organisation. */
+  orgMembership(organization: Account, user: User, role: 'admin' | 'member'): JsonObject;
 }
 
 export function createRepresentations(urls: Urls): Representations {
@@ -50,8 +53,39 @@ export function createRepresentations(urls: Urls): Representations {
     };
   }
 
+  function organizationSimple(organization: Account): JsonObject {
+    const o = `${api}/orgs/${organization.login}`;
+    return {
+      login: organization.login,
+      id: organization.id,
+      node_id: organization.nodeId,
+      url: o,
+      repos_url: `${o}/repos`,
+      events_url: `${o}/events`,
+      hooks_url: `${o}/hooks`,
+      issues_url: `${o}/issues`,
+      members_url: `${o}/members{/member}`,
+      public_members_url: `${o}/public_members{/member}`,
+      avatar_url: `${web}/avatars/u/${organization.id}`,
+      description: null,
+    };
+  }
+
   return {
     simpleUser,
+    organizationSimple,
+
+    orgMembership(organization, user, role) {
+      return {
+        url: `${api}/orgs/${organization.login}/memberships/${user.login}`,
+        state: 'active',
+        role,
+        organization_url: `${api}/orgs/${organization.login}`,
+        organization: organizationSimple(organization),
+        user: simpleUser(user),
+        permissions: { can_create_repository: role === 'admin' },
+      };
+    },
 
     privateUser(user) {
       return {

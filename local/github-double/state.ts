@@ -22,9 +22,12 @@ export interface User extends Account {
   readonly type: 'User';
   readonly name: string | null;
   readonly email: string | null;
-  /** Logins of the organisations the user belongs to (their installations are the user's too). */
+  /** Lower-cased logins of the organisations the user belongs to (their installations are the user's too). */
   readonly organizations: ReadonlySet<string>;
 }
+
+/** A member's role in an organisation, as GitHub's membership API names it. */
+export type OrganizationRole = 'admin' | 'member';
 
 export interface Repository {
   readonly id: number;
@@ -35,6 +38,8 @@ export interface Repository {
   readonly defaultBranch: string;
   /** Path → file content (UTF-8), on the default branch. */
   readonly files: Map<string, string>;
+  /** The commit the default branch points at (changes with each commit of the control API). */
+  headSha: string;
   readonly createdAt: string;
 }
 
@@ -54,6 +59,8 @@ export interface App {
   /** The permissions the App asks for; installations grant these unless seeded otherwise. */
   readonly permissions: Permissions;
   readonly events: readonly string[];
+  /** The paths its `single_file` permission names; installations get these unless seeded otherwise. */
+  readonly singleFilePaths: readonly string[];
   /** Registered OAuth callback URLs; the first is the default `redirect_uri`. */
   readonly callbackUrls: string[];
   webhookUrl: string | undefined;
@@ -71,6 +78,8 @@ export interface Installation {
   events: readonly string[];
   /** Paths a `single_file` permission covers. */
   readonly singleFilePaths: readonly string[];
+  /** The user who installed the App (the `sender` of `installation.created`), when known. */
+  readonly installer: User | undefined;
   readonly createdAt: string;
   suspendedAt: string | null;
 }
@@ -107,6 +116,16 @@ export interface AddInstallationInput {
   readonly events?: readonly string[];
   readonly singleFilePaths?: readonly string[];
   readonly suspended?: boolean;
+  /** Login of the user who installs the App (a seeded user). */
+  readonly installer?: string;
+}
+
+export interface AddOrganizationInput {
+  readonly login: string;
+  /** Logins of seeded users who own the organisation. */
+  readonly admins?: readonly string[];
+  /** Logins of seeded users who are plain members. */
+  readonly members?: readonly string[];
 }
 
 export interface AddAppInput {
@@ -117,6 +136,7 @@ export interface AddAppInput {
   readonly events: readonly string[];
   readonly callbackUrls?: readonly string[];
   readonly webhookUrl?: string;
+  readonly singleFilePaths?: readonly string[];
   readonly clientId: string;
   readonly clientSecret: string;
   readonly webhookSecret: string;
@@ -156,6 +176,8 @@ export class GitHubState {
   readonly repositories = new Map<number, Repository>();
   readonly apps = new Map<number, App>();
   readonly installations = new Map<number, Installation>();
+  /** Lower-cased organisation login → lower-cased user login → role. */
+  readonly memberships = new Map<string, Map<string, OrganizationRole>>();
   // Distinct ranges keep ids of different kinds apart, so a test mixing them up fails.
   private nextAccountId = 1_000_001;
   private nextRepositoryId = 5_000_001;
@@ -190,12 +212,38 @@ export class GitHubState {
       createdAt: this.timestamp(),
       name: input.name ?? null,
       email: input.email ?? null,
-      organizations: new Set((input.organizations ?? []).map((o) => o.toLowerCase())),
+      organizations: new Set<string>(),
     };
-    for (const org of input.organizations ?? []) this.account(org, 'Organization');
     this.accounts.set(key, user);
     this.users.set(key, user);
+    for (const org of input.organizations ?? []) this.setMembership(org, user, 'member');
     return user;
+  }
+
+  /** Adds (or changes) a user's membership of an organisation, creating the organisation when new. */
+  setMembership(organization: string, user: User, role: OrganizationRole): void {
+    const org = this.account(organization, 'Organization');
+    if (org.type !== 'Organization') throw new StateConflictError(`${organization} is a user, not an organisation`);
+    const key = org.login.toLowerCase();
+    const members = this.memberships.get(key) ?? new Map<string, OrganizationRole>();
+    members.set(user.login.toLowerCase(), role);
+    this.memberships.set(key, members);
+    (user.organizations as Set<string>).add(key);
+  }
+
+  addOrganization(input: AddOrganizationInput): Account {
+    if (this.accounts.has(input.login.toLowerCase())) throw new StateConflictError(`account ${input.login} already exists`);
+    const admins = (input.admins ?? []).map((login) => this.user(login));
+    const members = (input.members ?? []).map((login) => this.user(login));
+    const org = this.account(input.login, 'Organization');
+    for (const user of members) this.setMembership(org.login, user, 'member');
+    for (const user of admins) this.setMembership(org.login, user, 'admin');
+    return org;
+  }
+
+  /** A user's role in an organisation, or `undefined` when they are not a member. */
+  roleIn(organization: string, user: User): OrganizationRole | undefined {
+    return this.memberships.get(organization.toLowerCase())?.get(user.login.toLowerCase());
   }
 
   user(login: string): User {
@@ -218,6 +266,7 @@ export class GitHubState {
       private: input.private ?? true,
       defaultBranch: input.defaultBranch ?? 'main',
       files: new Map(Object.entries(input.files ?? {})),
+      headSha: createHash('sha1').update(`initial commit of repository ${id}`).digest('hex'),
       createdAt: this.timestamp(),
     };
     this.repositories.set(id, repository);
@@ -257,6 +306,7 @@ export class GitHubState {
       owner,
       permissions: input.permissions,
       events: input.events,
+      singleFilePaths: input.singleFilePaths ?? [],
       callbackUrls: [...(input.callbackUrls ?? [])],
       webhookUrl: input.webhookUrl,
       createdAt: this.timestamp(),
@@ -273,6 +323,7 @@ export class GitHubState {
         throw new StateConflictError(`${app.slug} is already installed on ${account.login}`);
       }
     }
+    const installer = input.installer === undefined ? undefined : this.user(input.installer);
     const repositoryIds = new Set<number>();
     for (const entry of input.repositories ?? []) {
       const spec = typeof entry === 'string' ? { name: entry } : entry;
@@ -289,7 +340,8 @@ export class GitHubState {
       repositoryIds,
       permissions: input.permissions ?? app.permissions,
       events: input.events ?? app.events,
-      singleFilePaths: input.singleFilePaths ?? [],
+      singleFilePaths: input.singleFilePaths ?? app.singleFilePaths,
+      installer,
       createdAt: this.timestamp(),
       suspendedAt: input.suspended ? this.timestamp() : null,
     };

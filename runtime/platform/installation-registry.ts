@@ -3,7 +3,9 @@
  * and repositories GitHub told us about (kept current by `installation` and
  * `installation_repositories` webhooks) and the tenant each one is bound to. An installation
  * belongs to at most one tenant; binding is an ETag-guarded write, so two tenants racing for one
- * installation cannot both win.
+ * installation cannot both win. The row also keeps who installed the App (the `sender` of
+ * `installation.created`) and who bound it, which the setup URL needs to decide whether a
+ * signed-in user may bind the installation or reclaim it from a holder who should not have it.
  */
 import { odata, type TableClient } from '@azure/data-tables';
 import { statusOf } from '../storage/status-of.ts';
@@ -11,6 +13,12 @@ import { statusOf } from '../storage/status-of.ts';
 export interface InstallationRepository {
   readonly id: number;
   readonly fullName: string;
+}
+
+/** A GitHub user, as the registry remembers one. */
+export interface GitHubUserRef {
+  readonly id: number;
+  readonly login: string;
 }
 
 export interface Installation {
@@ -21,6 +29,12 @@ export interface Installation {
   readonly repositories: readonly InstallationRepository[];
   readonly tenantId?: string;
   readonly boundAt?: string;
+  /** The user who installed the App: the `sender` of `installation.created`. */
+  readonly installer?: GitHubUserRef;
+  /** The signed-in user whose setup visit bound the installation (absent on rows bound before it was recorded). */
+  readonly boundBy?: GitHubUserRef;
+  /** The last reclaim: the tenant that lost the installation, who took it and when. */
+  readonly reclaimed?: { readonly fromTenantId: string; readonly by: GitHubUserRef; readonly at: string };
   readonly suspended: boolean;
   /** GitHub told us the App was uninstalled. */
   readonly deleted: boolean;
@@ -41,6 +55,12 @@ type InstallationEntity = {
   repositories: string;
   tenantId?: string;
   boundAt?: string;
+  installerId?: number;
+  installerLogin?: string;
+  boundById?: number;
+  boundByLogin?: string;
+  /** JSON of `Installation.reclaimed`. */
+  reclaimed?: string;
   suspended: boolean;
   deleted: boolean;
   updatedAt: string;
@@ -60,6 +80,7 @@ interface GitHubRepo {
 export interface InstallationEventPayload {
   action?: string;
   installation?: { id?: number; account?: GitHubAccount | null };
+  sender?: GitHubAccount | null;
   repositories?: GitHubRepo[];
   repositories_added?: GitHubRepo[];
   repositories_removed?: GitHubRepo[];
@@ -73,9 +94,17 @@ export interface InstallationRegistry {
   applyEvent(event: string, payload: InstallationEventPayload, now: Date): Promise<void>;
   /**
    * Binds an installation to a tenant. Idempotent for the same tenant; another tenant →
-   * `InstallationClaimedError`. Call only after the user's own token showed the installation.
+   * `InstallationClaimedError`, unless `reclaimFrom` names that holder (the caller has shown the
+   * holder is not entitled to it): then the binding moves, and the row records the reclaim. Call
+   * only after the signed-in user was shown entitled to administer the installation.
    */
-  bind(installationId: number, tenantId: string, details: Partial<Pick<Installation, 'accountLogin' | 'accountId' | 'accountType' | 'repositories'>>, now: Date): Promise<Installation>;
+  bind(
+    installationId: number,
+    tenantId: string,
+    details: Partial<Pick<Installation, 'accountLogin' | 'accountId' | 'accountType' | 'repositories'>> & { readonly boundBy?: GitHubUserRef },
+    now: Date,
+    options?: { readonly reclaimFrom?: string },
+  ): Promise<Installation>;
   listForTenant(tenantId: string): Promise<Installation[]>;
 }
 
@@ -88,6 +117,9 @@ function fromEntity(e: InstallationEntity): Installation {
     repositories: JSON.parse(e.repositories || '[]') as InstallationRepository[],
     ...(e.tenantId ? { tenantId: e.tenantId } : {}),
     ...(e.boundAt ? { boundAt: e.boundAt } : {}),
+    ...(e.installerId !== undefined && e.installerId !== null && e.installerLogin ? { installer: { id: Number(e.installerId), login: e.installerLogin } } : {}),
+    ...(e.boundById !== undefined && e.boundById !== null && e.boundByLogin ? { boundBy: { id: Number(e.boundById), login: e.boundByLogin } } : {}),
+    ...(e.reclaimed ? { reclaimed: JSON.parse(e.reclaimed) as NonNullable<Installation['reclaimed']> } : {}),
     suspended: Boolean(e.suspended),
     deleted: Boolean(e.deleted),
     updatedAt: e.updatedAt,
@@ -108,6 +140,15 @@ function toEntity(i: Installation): InstallationEntity {
   if (i.accountType) e.accountType = i.accountType;
   if (i.tenantId) e.tenantId = i.tenantId;
   if (i.boundAt) e.boundAt = i.boundAt;
+  if (i.installer) {
+    e.installerId = i.installer.id;
+    e.installerLogin = i.installer.login;
+  }
+  if (i.boundBy) {
+    e.boundById = i.boundBy.id;
+    e.boundByLogin = i.boundBy.login;
+  }
+  if (i.reclaimed) e.reclaimed = JSON.stringify(i.reclaimed);
   return e;
 }
 
@@ -172,12 +213,22 @@ export function createInstallationRegistry(table: TableClient): InstallationRegi
         };
         if (event === 'installation') {
           switch (payload.action) {
-            case 'created':
+            case 'created': {
+              // GitHub names the user who installed the App as the sender of `installation.created`.
+              const sender = payload.sender;
+              const installer = sender && typeof sender.id === 'number' && sender.login && sender.type !== 'Bot' ? { id: sender.id, login: sender.login } : undefined;
+              return {
+                ...withAccount,
+                ...(installer ? { installer } : {}),
+                deleted: false,
+                repositories: (payload.repositories ?? base.repositories.map((r) => ({ id: r.id, full_name: r.fullName }))).map(repo),
+              };
+            }
             case 'new_permissions_accepted':
               return { ...withAccount, deleted: false, repositories: (payload.repositories ?? base.repositories.map((r) => ({ id: r.id, full_name: r.fullName }))).map(repo) };
             case 'deleted': {
               // Uninstalled: the binding ends; the tenant keeps nothing of it.
-              const { tenantId: _t, boundAt: _b, ...unbound } = withAccount;
+              const { tenantId: _t, boundAt: _b, boundBy: _by, ...unbound } = withAccount;
               return { ...unbound, deleted: true, repositories: [] };
             }
             case 'suspend':
@@ -197,16 +248,21 @@ export function createInstallationRegistry(table: TableClient): InstallationRegi
         return withAccount;
       });
     },
-    async bind(installationId, tenantId, details, now) {
+    async bind(installationId, tenantId, details, now, options = {}) {
       return change(installationId, (current) => {
         const base = current ?? blank(installationId, now);
-        if (base.tenantId && base.tenantId !== tenantId && !base.deleted) {
+        const holder = base.deleted ? undefined : base.tenantId;
+        const reclaiming = holder !== undefined && holder !== tenantId && holder === options.reclaimFrom;
+        if (holder && holder !== tenantId && !reclaiming) {
           throw new InstallationClaimedError(`installation ${installationId} is bound to another tenant`);
         }
-        if (base.tenantId === tenantId && !base.deleted) return base;
+        if (holder === tenantId) return base;
+        const { boundBy, ...rest } = details;
         return {
           ...base,
-          ...details,
+          ...rest,
+          ...(boundBy ? { boundBy } : {}),
+          ...(reclaiming && boundBy ? { reclaimed: { fromTenantId: holder, by: boundBy, at: now.toISOString() } } : {}),
           repositories: details.repositories ?? base.repositories,
           tenantId,
           boundAt: now.toISOString(),

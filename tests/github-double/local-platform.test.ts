@@ -18,6 +18,16 @@ describe('GitHub double in the local platform (npm start)', () => {
       const delivery = await double.sendWebhook(double.payloads.ping());
       expect(delivery.url).to.equal(`${platform.platformUrl}/api/github/webhooks`);
       expect(delivery.status).to.not.equal('failed to connect');
+      // The control API drives the world; a run's webhooks reach the platform's ingress, which accepts them.
+      const run = await fetch(`${double.controlUrl}/repos/${defaultWorld.organization}/${defaultWorld.provider}/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ workflow: 'ci.yml', name: 'CI' }),
+      });
+      expect(run.status).to.equal(201);
+      const sent = double.deliveries.slice(-4);
+      expect(sent.map((d) => `${d.event}.${d.action}`)).to.deep.equal(['workflow_run.requested', 'workflow_job.queued', 'workflow_run.in_progress', 'workflow_job.in_progress']);
+      expect(sent.map((d) => d.statusCode)).to.deep.equal([202, 202, 202, 202]);
     } finally {
       await platform.stop();
     }

@@ -1,42 +1,9 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { verify } from '@octokit/webhooks-methods';
 import type { WebhookEvent } from '../../local/github-double/payload-builders.ts';
 import { WebhookSchemaError } from '../../local/github-double/webhook-sender.ts';
-import { apiRequest, appAuth, useGitHubDouble } from './support.ts';
+import { apiRequest, appAuth, startWebhookReceiver as startReceiver, useGitHubDouble, type Received } from './support.ts';
 
-interface Received {
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: string;
-}
-
-/** A webhook receiver that records what it got and answers with the status a test sets. */
-async function startReceiver() {
-  const received: Received[] = [];
-  const behaviour = { status: 200, delayMs: 0 };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      setTimeout(() => {
-        res.writeHead(behaviour.status, { 'content-type': 'text/plain' });
-        res.end(`answered ${behaviour.status}`);
-      }, behaviour.delayMs);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/github/webhooks`,
-    received,
-    behaviour,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
 
 describe('GitHub double: webhook deliveries', () => {
   const ctx = useGitHubDouble({ webhookTimeoutMs: 300 });

@@ -56,24 +56,81 @@ describe('identity: installation binding and the token broker', () => {
     expect((await alice.fetch(`${h.platformUrl}/api/github/setup?installation_id=abc`)).status).to.equal(400);
   });
 
-  it('refuses a second tenant claiming a bound installation with 409', async () => {
-    await alice.fetch(`${h.platformUrl}/api/github/setup?installation_id=${aliceInstallation}`);
-    // Bob is a member of an org where the same installation is visible to him too.
-    const shared = h.double.addInstallation({ account: 'shared-org', repositories: ['tool'] });
-    h.double.addUser({ login: 'bob', organizations: ['shared-org'] });
-    h.double.addUser({ login: 'carol', organizations: ['shared-org'] });
-    h.double.signInAs('bob');
-    const bob = new Browser(h);
-    await bob.signIn();
-    await bob.post('/api/signup');
-    expect((await bob.fetch(`${h.platformUrl}/api/github/setup?installation_id=${shared.id}`)).status).to.equal(200);
-    h.double.signInAs('carol');
-    const carol = new Browser(h);
-    await carol.signIn();
-    await carol.post('/api/signup');
-    const res = await carol.fetch(`${h.platformUrl}/api/github/setup?installation_id=${shared.id}`);
+  /** A signed-up user of the double, signed in to the platform (a member of `organizations`). */
+  async function member(login: string, organizations: string[] = []): Promise<Browser> {
+    h.double.addUser({ login, organizations });
+    h.double.signInAs(login);
+    const browser = new Browser(h);
+    await browser.signIn();
+    expect((await browser.post('/api/signup')).status).to.equal(202);
+    return browser;
+  }
+  const setup = (browser: Browser, id: number) => browser.fetch(`${h.platformUrl}/api/github/setup?installation_id=${id}&setup_action=install`);
+
+  it("refuses a plain member of the organisation (403, saying who can) and binds nothing, though GitHub lists the installation to them", async () => {
+    const org = h.double.addInstallation({ account: 'shared-org', repositories: ['tool'] });
+    const bob = await member('bob', ['shared-org']);
+    const res = await setup(bob, org.id);
+    expect(res.status).to.equal(403);
+    expect(((await res.json()) as { error: string }).error).to.match(/only an owner of shared-org, or the person who installed the app, can bind/);
+    expect(await h.installations.tenantOf(org.id)).to.equal(undefined);
+    expect(h.released).to.deep.equal([]);
+    expect(h.double.schemaErrors).to.deep.equal([]);
+  });
+
+  it('binds for an owner of the organisation; a second owner\'s tenant is then refused with 409', async () => {
+    const org = h.double.addInstallation({ account: 'shared-org', repositories: ['tool'] });
+    const bob = await member('bob', ['shared-org']);
+    h.double.setOrganizationRole('shared-org', 'bob', 'admin');
+    expect((await setup(bob, org.id)).status).to.equal(200);
+    expect(await h.installations.tenantOf(org.id)).to.equal('bob');
+    expect((await h.installations.get(org.id))?.boundBy?.login).to.equal('bob');
+    const carol = await member('carol', ['shared-org']);
+    h.double.setOrganizationRole('shared-org', 'carol', 'admin');
+    const res = await setup(carol, org.id);
     expect(res.status).to.equal(409);
-    expect(await h.installations.tenantOf(shared.id)).to.equal('bob');
+    expect(await h.installations.tenantOf(org.id)).to.equal('bob');
+  });
+
+  it('binds for the plain member who installed the App: the sender of installation.created, recorded from the webhook', async () => {
+    h.double.addUser({ login: 'dave', organizations: ['shared-org'] });
+    const org = h.double.addInstallation({ account: 'shared-org', repositories: ['tool'], installer: 'dave' });
+    // The registry learns the installer from GitHub's own installation.created payload.
+    const created = h.double.payloads.installation({ action: 'created', installationId: org.id });
+    expect((created.payload.sender as { login: string }).login).to.equal('dave');
+    await h.installations.applyEvent(created.event, created.payload, new Date());
+    h.double.signInAs('dave');
+    const dave = new Browser(h);
+    await dave.signIn();
+    await dave.post('/api/signup');
+    expect((await setup(dave, org.id)).status).to.equal(200);
+    expect(await h.installations.tenantOf(org.id)).to.equal('dave');
+    // Another plain member is still refused: installing is what entitled dave.
+    const erin = await member('erin', ['shared-org']);
+    expect((await setup(erin, org.id)).status).to.equal(403);
+  });
+
+  it('lets an owner reclaim an installation that a plain member bound before this check, and audits it', async () => {
+    const org = h.double.addInstallation({ account: 'shared-org', repositories: ['tool'] });
+    await member('mallory', ['shared-org']);
+    // What the old check allowed: a row bound to a member's tenant, with no record of who bound it.
+    await h.installations.bind(org.id, 'mallory', { accountLogin: 'shared-org', accountType: 'Organization', repositories: [] }, new Date());
+    const owner = await member('olive', ['shared-org']);
+    h.double.setOrganizationRole('shared-org', 'olive', 'admin');
+    const res = await setup(owner, org.id);
+    expect(res.status).to.equal(200);
+    expect(await h.installations.tenantOf(org.id)).to.equal('olive');
+    const row = await h.installations.get(org.id);
+    expect(row?.reclaimed).to.deep.include({ fromTenantId: 'mallory' });
+    expect(row?.reclaimed?.by.login).to.equal('olive');
+    const audit = h.lines.find((l) => l.audit === 'installation-reclaimed');
+    expect(audit).to.deep.include({ installationId: org.id, fromTenantId: 'mallory', toTenantId: 'olive', by: 'olive', entitlement: 'organization-admin' });
+    // A plain member cannot take it back.
+    h.double.signInAs('mallory');
+    const mallory = new Browser(h);
+    await mallory.signIn();
+    expect((await setup(mallory, org.id)).status).to.equal(403);
+    expect(await h.installations.tenantOf(org.id)).to.equal('olive');
   });
 
   it('refuses setup without a session (401) and without a tenant (409)', async () => {

@@ -108,11 +108,15 @@ describe('ingress: route to tenants', () => {
   });
 
   it('keeps the installation registry current from installation events, and unbinds on uninstall', async () => {
-    await h.send('installation', installationPayload('created', 31337));
+    const created = installationPayload('created', 31337);
+    await h.send('installation', created);
     await eventually(h, async () => {
       const installation = await h.ingress.installations.get(31337);
       expect(installation?.accountLogin).to.be.a('string');
       expect(installation?.repositories.length).to.be.greaterThan(0);
+      // GitHub's sender of installation.created is the installer; binding relies on it.
+      const sender = created.sender as { id: number; login: string };
+      expect(installation?.installer).to.deep.equal({ id: sender.id, login: sender.login });
     });
     const before = (await h.ingress.installations.get(31337))?.repositories.length ?? 0;
     await h.ingress.installations.bind(31337, 'acme', {}, new Date());

@@ -12,17 +12,18 @@ const expectedPermissions = {
   metadata: 'read',
   contents: 'write',
   single_file: 'read',
+  members: 'read',
 };
 
 describe('GitHub App manifest', () => {
-  it('grants exactly actions:read, metadata:read, contents:write and single_file:read', () => {
+  it('grants exactly actions:read, metadata:read, contents:write, single_file:read and members:read', () => {
     expect(committedManifest.default_permissions).to.deep.equal(expectedPermissions);
   });
   it('limits single-file access to .github/zekt.yml', () => {
     expect(committedManifest.single_file_paths).to.deep.equal(['.github/zekt.yml']);
   });
-  it('subscribes to workflow_run and workflow_job only (installation events always arrive)', () => {
-    expect([...committedManifest.default_events].sort()).to.deep.equal(['workflow_job', 'workflow_run']);
+  it('subscribes to workflow_run, workflow_job and push only (installation events always arrive)', () => {
+    expect([...committedManifest.default_events].sort()).to.deep.equal(['push', 'workflow_job', 'workflow_run']);
   });
   it('has no key beyond the manifest format', async () => {
     const raw = JSON.parse(await readFile(new URL('../../github-app/manifest.json', import.meta.url), 'utf8')) as Record<string, unknown>;
