@@ -1,7 +1,8 @@
 /**
  * `GET /api/auth/login`, `GET /api/auth/callback`, `POST /api/auth/logout`, `GET /api/auth/session`:
  * the browser side of GitHub sign-in. The user's GitHub token is exchanged and kept server-side;
- * responses and redirects carry only opaque cookies.
+ * responses and redirects carry only opaque cookies. `login?return_to=/path` sends the browser back
+ * to that console path after sign-in — only a same-origin path (see safe-return-to.ts).
  */
 import type { HttpHandler } from '@azure/functions';
 import { randomPKCECodeVerifier } from 'openid-client';
@@ -12,6 +13,7 @@ import type { GitHubOAuth } from './github-oauth.ts';
 import { identityErrorResponse, noStore } from './identity-responses.ts';
 import type { SessionGuard } from './require-session.ts';
 import type { SessionStore } from './session-store.ts';
+import { safeReturnTo } from '../console/safe-return-to.ts';
 
 export interface SignInDeps {
   readonly oauth: () => Promise<GitHubOAuth>;
@@ -21,22 +23,28 @@ export interface SignInDeps {
   readonly cookies: CookiePolicy;
   readonly stateTtlSeconds: number;
   readonly sessionTtlSeconds: number;
-  /** Where a signed-in user lands. */
+  /** Where a signed-in user lands when no `return_to` was given. */
   readonly afterSignIn: string;
+  /** Zekt's public base URL: a `return_to` must be a path on its origin. */
+  readonly publicUrl: string;
   readonly log: Logger;
 }
 
 export function createSignInHandlers(deps: SignInDeps): Record<'login' | 'callback' | 'logout' | 'session', HttpHandler> {
   return {
-    async login(_request, context) {
+    async login(request, context) {
       try {
         const oauth = await deps.oauth();
         const issued = await deps.states.issue(randomPKCECodeVerifier());
         const location = await oauth.authorizationUrl(issued.state, issued.codeVerifier);
+        const returnTo = safeReturnTo(new URL(request.url).searchParams.get('return_to'), deps.publicUrl);
         return {
           status: 302,
           headers: { location, ...noStore },
-          cookies: [setCookie(deps.cookies, deps.cookies.authFlow, issued.browserNonce, deps.stateTtlSeconds)],
+          cookies: [
+            setCookie(deps.cookies, deps.cookies.authFlow, issued.browserNonce, deps.stateTtlSeconds),
+            returnTo ? setCookie(deps.cookies, deps.cookies.returnTo, returnTo, deps.stateTtlSeconds) : clearCookie(deps.cookies, deps.cookies.returnTo),
+          ],
         };
       } catch (err) {
         return identityErrorResponse(err, context);
@@ -56,11 +64,14 @@ export function createSignInHandlers(deps: SignInDeps): Record<'login' | 'callba
         const grant = await oauth.exchange(url, state as string, verifier);
         const { id, session } = await deps.sessions.create(grant.user, grant.token, grant.expiresAt);
         deps.log.info({ githubUserId: grant.user.id }, 'signed in');
+        // Checked again here: the cookie is ours, but the rule is cheap and lives in one place.
+        const returnTo = safeReturnTo(readCookie(request, deps.cookies.returnTo), deps.publicUrl);
         return {
           status: 302,
-          headers: { location: deps.afterSignIn, ...noStore },
+          headers: { location: returnTo ? `${new URL(deps.publicUrl).origin}${returnTo}` : deps.afterSignIn, ...noStore },
           cookies: [
             clearCookie(deps.cookies, deps.cookies.authFlow),
+            clearCookie(deps.cookies, deps.cookies.returnTo),
             setCookie(deps.cookies, deps.cookies.session, id, deps.sessionTtlSeconds),
             // Readable by Zekt's page so it can send X-Zekt-CSRF; worthless to another origin.
             setCookie(deps.cookies, deps.cookies.csrf, session.csrfToken, deps.sessionTtlSeconds, false),

@@ -6,7 +6,7 @@
 export interface TenantView {
   readonly tenantId: string;
   readonly status: string;
-  readonly progress?: { readonly done: number; readonly total: number };
+  readonly progress?: { readonly done: number; readonly total: number; readonly current?: string };
   /** Public endpoints once provisioned; never a secret. */
   readonly endpoints?: { readonly baseUrl: string; readonly webhookUrl: string; readonly messagesUrl: string };
   readonly lastError?: string;
@@ -23,6 +23,8 @@ export interface TenantAccounts {
   forOwner(githubUserId: number): Promise<TenantView | undefined>;
   /** Returns the account's tenant, creating it (and enqueueing provisioning) the first time. */
   signup(owner: TenantOwner, tenantId: string): Promise<TenantView>;
+  /** Asks the control plane to destroy the account's tenant; undefined when it has none. */
+  offboard(githubUserId: number): Promise<TenantView | undefined>;
 }
 
 /**

@@ -2,6 +2,7 @@
  * `POST /api/signup` and `GET /api/tenants/me`: a signed-in GitHub account becomes a tenant
  * (`requested`, provisioning enqueued; a second signup returns the same tenant) and watches it
  * move to `ready`. Responses carry status, progress and public endpoints — never secrets.
+ * Signup also takes the account's contact e-mail (`contactEmail`, see account-contacts.ts).
  */
 import type { HttpHandler } from '@azure/functions';
 import { assertTenantId } from '../../tenant-stack/tenant-id.ts';
@@ -10,13 +11,15 @@ import { BadRequestError, NoTenantError } from './identity-errors.ts';
 import { identityErrorResponse, noStore } from './identity-responses.ts';
 import type { SessionGuard } from './require-session.ts';
 import { tenantIdForLogin, type TenantAccounts } from './tenant-accounts.ts';
+import { parseContactEmail, type AccountContacts } from './account-contacts.ts';
 
-export function createTenantHandlers(deps: { guard: SessionGuard; tenants: TenantAccounts; log: Logger }): Record<'signup' | 'me', HttpHandler> {
+export function createTenantHandlers(deps: { guard: SessionGuard; tenants: TenantAccounts; log: Logger; contacts?: AccountContacts }): Record<'signup' | 'me', HttpHandler> {
   return {
     async signup(request, context) {
       try {
         const session = await deps.guard.requireWithCsrf(request);
         let requested: string | undefined;
+        let contactEmail: string | undefined;
         const text = await request.text();
         if (text.trim()) {
           let body: unknown;
@@ -31,7 +34,10 @@ export function createTenantHandlers(deps: { guard: SessionGuard; tenants: Tenan
             assertTenantId(tenantId);
             requested = tenantId;
           }
+          const email = (body as { contactEmail?: unknown }).contactEmail;
+          if (email !== undefined) contactEmail = parseContactEmail(email);
         }
+        if (contactEmail) await deps.contacts?.set(session.user.id, contactEmail);
         const existing = await deps.tenants.forOwner(session.user.id);
         if (existing) return { status: 200, headers: { ...noStore }, jsonBody: existing };
         const tenant = await deps.tenants.signup(session.user, requested ?? tenantIdForLogin(session.user.login));

@@ -16,6 +16,7 @@ import type { VerifyCallerToken } from '../identity/caller-authenticator.ts';
 import { createTenantRegistry, type TenantRecord } from '../../automation/tenant-registry.ts';
 import { createJobQueue, provisioningQueueName, tenantsTableName } from '../../automation/provisioning-jobs.ts';
 import { platformStorageLayout } from './platform-storage-layout.ts';
+import { createConsole } from '../console/console-functions.ts';
 import { tenantSecretNames } from '../../tenant-stack/tenant-secrets.ts';
 
 export interface PlatformPartsDeps {
@@ -91,7 +92,9 @@ export function createPlatformParts(deps: PlatformPartsDeps) {
     log: deps.log,
   });
 
-  return { registry, jobs, ingress, identity, functions: [...ingress.functions, ...identity.functions] };
+  const consolePages = createConsole({ appRequest: getAppRequest });
+
+  return { registry, jobs, ingress, identity, functions: [...ingress.functions, ...identity.functions, ...consolePages.functions] };
 }
 
 export type PlatformParts = ReturnType<typeof createPlatformParts>;
