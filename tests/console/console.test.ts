@@ -30,7 +30,7 @@ describe('console in chromium', function () {
     url = (path) => `${platform.platformUrl}${path}`;
     const double = platform.githubDouble;
     if (!double) throw new Error('the local platform runs with the GitHub API double');
-    double.addUser({ login: 'alice' });
+    double.addUser({ login: 'alice', organizations: ['alice-team'] });
     double.signInAs('alice');
     context = await browser.newContext({ viewport: { width: 960, height: 720 } });
     page = await context.newPage();
@@ -103,7 +103,8 @@ describe('console in chromium', function () {
   it('links to the App installation page and shows a binding as bound', async () => {
     const double = platform.githubDouble!;
     await page.goto(url('/install'));
-    await waitForText(page, '#install-link', /Install .* on GitHub/);
+    await page.locator('#install-link:not([aria-disabled])').waitFor();
+    expect(await page.locator('#install-link').innerText()).to.equal('Install Zekt on GitHub');
     expect(await page.locator('#install-link').getAttribute('href')).to.equal(`${double.webUrl}/apps/${double.app.slug}/installations/new`);
     // alice installs the App on GitHub; GitHub sends her browser to the setup URL.
     const installation = double.addInstallation({ account: 'alice', accountType: 'User', repositories: ['provider', 'consumer'] });
@@ -123,9 +124,9 @@ describe('console in chromium', function () {
     expect(await page.locator('#result-title').innerText()).to.include('not yours');
     await screenshot(page, 'install-refused');
 
-    double.addUser({ login: 'alice-org-admin' });
-    const claimed = double.addInstallation({ account: 'alice', accountType: 'User', repositories: ['shared'] });
-    await platform.parts!.ingress.installations.bind(claimed.id, 'someone-else', { accountLogin: 'alice', repositories: [] }, new Date());
+    // An installation alice can see, already bound to another tenant.
+    const claimed = double.addInstallation({ account: 'alice-team', repositories: ['shared'] });
+    await platform.parts!.ingress.installations.bind(claimed.id, 'someone-else', { accountLogin: 'alice-team', repositories: [] }, new Date());
     await page.goto(url(`/api/github/setup?installation_id=${claimed.id}&setup_action=install`));
     await page.waitForURL(/\/install\?result=claimed/);
     expect(await page.locator('#result-title').innerText()).to.include('already claimed');
