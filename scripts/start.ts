@@ -7,6 +7,7 @@ import { startLocalPlatform } from '../local/start-local-platform.ts';
 
 const platform = await startLocalPlatform({ env: process.env });
 const github = platform.githubDouble;
+console.log(`Zekt console: ${platform.platformUrl}/  (sign in there)`);
 console.log(`Zekt is running.
   platform     ${platform.platformUrl}   (health: ${platform.platformUrl}/api/health)
   storage      blob ${platform.storage.blob}  queue ${platform.storage.queue}  table ${platform.storage.table}

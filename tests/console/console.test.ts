@@ -43,7 +43,6 @@ describe('console in chromium', function () {
   afterEach(async function () {
     if (this.currentTest?.state !== 'failed') return;
     console.log(`page ${page.url()}:\n${await page.locator('main').innerText().catch(() => '')}`);
-    console.log(await page.evaluate(() => [...document.querySelectorAll('.error')].map((e) => `${e.id} hidden=${(e as HTMLElement).hidden} ${e.textContent}`).join('\n')));
     for (const l of logger.lines.filter((x) => Number(x.level) >= 40).slice(-10)) console.log(JSON.stringify(l).slice(0, 1500));
   });
 
@@ -65,6 +64,8 @@ describe('console in chromium', function () {
 
   it('shows what Zekt does and signs in with GitHub', async () => {
     await page.goto(url('/'));
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).to.equal('Skip to content');
     expect(await page.locator('h1').innerText()).to.equal('Zekt');
     expect(await page.locator('main').innerText()).to.include('delivers it to every repository that subscribed');
     await screenshot(page, 'landing');
@@ -77,7 +78,8 @@ describe('console in chromium', function () {
   it('refuses a tenant name the API would refuse, inline, and creates nothing', async () => {
     await page.getByLabel('Tenant name').fill('Alice_Co');
     await page.getByLabel('Contact e-mail').fill('not-an-address');
-    await page.getByRole('button', { name: 'Create my tenant' }).click();
+    // By keyboard: Enter in a field submits the form.
+    await page.getByLabel('Contact e-mail').press('Enter');
     expect(await waitForText(page, '#tenant-error', /lowercase/)).to.match(/lowercase letter/);
     expect(await page.locator('#email-error').innerText()).to.include('e-mail address');
     expect(await page.getByLabel('Tenant name').getAttribute('aria-invalid')).to.equal('true');
@@ -139,6 +141,11 @@ describe('console in chromium', function () {
     const rows = await page.locator('tbody tr td:first-child').allInnerTexts();
     expect(rows).to.include.members(['alice/provider', 'alice/consumer']);
     await screenshot(page, 'installations');
+    // On a phone-sized screen nothing runs off to the side.
+    await page.setViewportSize({ width: 360, height: 720 });
+    expect(await page.evaluate('document.documentElement.scrollWidth')).to.be.at.most(360);
+    await screenshot(page, 'installations-narrow');
+    await page.setViewportSize({ width: 960, height: 720 });
   });
 
   it('shows a clear state where subscriptions and events are not served yet', async () => {
