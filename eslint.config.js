@@ -45,4 +45,14 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
+  {
+    // The console's browser modules (plain ES modules, no build step).
+    files: ['runtime/console/static/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['document', 'location', 'fetch', 'navigator', 'getSelection', 'setTimeout', 'Node', 'URLSearchParams', 'console', 'URL'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

@@ -1,6 +1,7 @@
 /**
- * `npm run setup`: obtains what the project needs beyond `npm ci` — today the Pulumi engine.
- * In order: an engine of the pinned version already cached; the official download
+ * `npm run setup`: obtains what the project needs beyond `npm ci` — the Pulumi engine, and Debian's
+ * `chromium` for the console's browser tests (`apt-get install chromium` when it is missing and
+ * this runs as root; no browser is downloaded from anywhere else). For the engine, in order: an engine of the pinned version already cached; the official download
  * (`PulumiCommand.install`); a build from the Go module proxy with the committed tools module
  * (`tools/pulumi-engine`). Says where the engine came from; fails naming what is missing.
  */
@@ -12,9 +13,10 @@ import { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
 import * as semver from 'semver';
 import { engineRoot, locatePulumiEngine, pulumiEngineVersion } from '../automation/engine/pulumi-engine.ts';
 import { loadEngineConfig } from '../runtime/config.ts';
+import { findChromium } from './find-chromium.ts';
 
 const run = promisify(execFile);
-const { cacheDir } = loadEngineConfig(process.env);
+const { cacheDir, searchPath } = loadEngineConfig(process.env);
 const root = engineRoot(cacheDir);
 const version = pulumiEngineVersion;
 
@@ -71,7 +73,35 @@ async function goBuild(): Promise<boolean> {
   return cached();
 }
 
-async function main(): Promise<void> {
+/** Debian's chromium for the browser tests; only root may install it (CI runs as root). */
+async function chromium(): Promise<void> {
+  const found = await findChromium(searchPath);
+  if (found) return console.log(`setup: chromium found at ${found}`);
+  if (process.getuid?.() !== 0) {
+    console.log('setup: chromium is missing; the console browser tests need it: sudo apt-get update && sudo apt-get install -y chromium');
+    return;
+  }
+  console.log('setup: installing chromium with apt-get (for the console browser tests)');
+  try {
+    await run('sh', ['-c', 'apt-get update && apt-get install -y chromium'], {
+      maxBuffer: 64 * 1024 * 1024,
+      env: { PATH: searchPath, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  } catch (err) {
+    console.log(`setup: apt-get install chromium failed: ${(err as { stderr?: string }).stderr?.split('\n').slice(-3).join(' ') ?? (err as Error).message}`);
+    process.exitCode = 1;
+    return;
+  }
+  const installed = await findChromium(searchPath);
+  if (!installed) {
+    console.log('setup: apt-get finished but no chromium is on PATH');
+    process.exitCode = 1;
+    return;
+  }
+  console.log(`setup: chromium installed at ${installed}`);
+}
+
+async function engine(): Promise<void> {
   if (await cached()) return console.log(`setup: Pulumi engine v${version} found in cache at ${root}`);
   if (await download()) return console.log(`setup: Pulumi engine v${version} downloaded to ${root}`);
   if (await goBuild()) return console.log(`setup: Pulumi engine v${version} built from source into ${root}`);
@@ -83,4 +113,5 @@ async function main(): Promise<void> {
   process.exitCode = 1;
 }
 
-await main();
+await engine();
+await chromium();

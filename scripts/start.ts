@@ -9,6 +9,7 @@ import { loadDotEnv } from '../runtime/config.ts';
 // Settings from the environment, with `.env` (git-ignored) beneath it.
 const platform = await startLocalPlatform({ env: loadDotEnv(process.env) });
 const github = platform.githubDouble;
+console.log(`Zekt console: ${platform.platformUrl}/  (sign in there)`);
 console.log(`Zekt is running.
   platform     ${platform.platformUrl}   (health: ${platform.platformUrl}/api/health)
   storage      blob ${platform.storage.blob}  queue ${platform.storage.queue}  table ${platform.storage.table}

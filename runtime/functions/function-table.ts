@@ -15,6 +15,8 @@ export interface HttpFunction {
   readonly name: string;
   /** Route template under `/api/`, Azure syntax: `tenants/{id}`, optional `{id?}`. */
   readonly route: string;
+  /** Served at `/<route>` instead of `/api/<route>`: the console's pages and assets. */
+  readonly atRoot?: boolean;
   readonly methods: readonly HttpMethod[];
   readonly authLevel: AuthLevel;
   /**
@@ -63,7 +65,7 @@ export function checkFunctionTable(table: FunctionTable): FunctionTable {
     names.add(fn.name);
     if (fn.kind === 'http') {
       for (const method of fn.methods) {
-        const key = `${method} ${fn.route.replace(/\{[^}]+\}/g, '{}')}`;
+        const key = `${method} ${fn.atRoot ? '' : 'api/'}${fn.route.replace(/\{[^}]+\}/g, '{}')}`;
         if (routes.has(key)) throw new Error(`duplicate route ${key} (function "${fn.name}")`);
         routes.add(key);
       }

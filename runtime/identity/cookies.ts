@@ -12,12 +12,14 @@ export interface CookiePolicy {
   readonly session: string;
   readonly csrf: string;
   readonly authFlow: string;
+  /** The console path to go back to after sign-in (HttpOnly, lives as long as the OAuth state). */
+  readonly returnTo: string;
 }
 
 export function cookiePolicy(publicUrl: string): CookiePolicy {
   const secure = new URL(publicUrl).protocol === 'https:';
   const prefix = secure ? '__Host-' : '';
-  return { secure, session: `${prefix}zekt_session`, csrf: `${prefix}zekt_csrf`, authFlow: `${prefix}zekt_auth` };
+  return { secure, session: `${prefix}zekt_session`, csrf: `${prefix}zekt_csrf`, authFlow: `${prefix}zekt_auth`, returnTo: `${prefix}zekt_return` };
 }
 
 export function readCookie(request: HttpRequest, name: string): string | undefined {

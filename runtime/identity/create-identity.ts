@@ -30,6 +30,9 @@ import { createCallerAuthenticator, type VerifyCallerToken } from './caller-auth
 import type { TenantAccounts } from './tenant-accounts.ts';
 import type { ForwardSecrets } from '../ingress/forward-to-tenant.ts';
 import { createTenantApiProxy } from './tenant-api-proxy.ts';
+import { createAccountContacts } from './account-contacts.ts';
+import { createAccountHandlers } from './account-handlers.ts';
+import { presentSetupResult } from '../console/present-setup-result.ts';
 
 export class IdentityNotConfiguredError extends Error {
   override name = 'IdentityNotConfiguredError';
@@ -131,10 +134,13 @@ export function createIdentity(deps: IdentityDeps) {
     cookies,
     stateTtlSeconds: deps.config.authStateTtlSeconds,
     sessionTtlSeconds: deps.config.sessionTtlSeconds,
-    afterSignIn: `${deps.publicUrl}/api/auth/session`,
+    afterSignIn: `${deps.publicUrl}/overview`,
+    publicUrl: deps.publicUrl,
     log,
   });
-  const tenant = createTenantHandlers({ guard, tenants: deps.tenants, log });
+  const contacts = createAccountContacts(deps.storage.table(tables.accounts), now);
+  const tenant = createTenantHandlers({ guard, tenants: deps.tenants, log, contacts });
+  const account = createAccountHandlers({ guard, tenants: deps.tenants, contacts, log });
   const installations = createInstallationHandlers({
     guard,
     tenants: deps.tenants,
@@ -154,7 +160,9 @@ export function createIdentity(deps: IdentityDeps) {
     { kind: 'http', name: 'authSession', route: 'auth/session', methods: ['GET'], authLevel: 'anonymous', handler: signIn.session },
     { kind: 'http', name: 'signup', route: 'signup', methods: ['POST'], authLevel: 'anonymous', handler: tenant.signup },
     { kind: 'http', name: 'tenantMe', route: 'tenants/me', methods: ['GET'], authLevel: 'anonymous', handler: tenant.me },
-    { kind: 'http', name: 'githubSetup', route: 'github/setup', methods: ['GET'], authLevel: 'anonymous', handler: installations.setup },
+    { kind: 'http', name: 'tenantOffboard', route: 'tenants/me', methods: ['DELETE'], authLevel: 'anonymous', handler: account.offboard },
+    { kind: 'http', name: 'account', route: 'account', methods: ['GET'], authLevel: 'anonymous', handler: account.account },
+    { kind: 'http', name: 'githubSetup', route: 'github/setup', methods: ['GET'], authLevel: 'anonymous', handler: presentSetupResult(installations.setup, { guard, tenants: deps.tenants }) },
     { kind: 'http', name: 'installations', route: 'installations', methods: ['GET'], authLevel: 'anonymous', handler: installations.list },
     // The broker authenticates its callers itself (tenant identity tokens), so no function key.
     { kind: 'http', name: 'tokens', route: 'tokens', methods: ['POST'], authLevel: 'anonymous', handler: createBrokerHandler({ authenticate, broker }) },

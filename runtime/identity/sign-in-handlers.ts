@@ -1,7 +1,8 @@
 /**
  * `GET /api/auth/login`, `GET /api/auth/callback`, `POST /api/auth/logout`, `GET /api/auth/session`:
  * the browser side of GitHub sign-in. The user's GitHub token is exchanged and kept server-side;
- * responses and redirects carry only opaque cookies.
+ * responses and redirects carry only opaque cookies. `login?return_to=/path` sends the browser back
+ * to that console path after sign-in — only a same-origin path (see safe-return-to.ts).
  */
 import type { HttpHandler } from '@azure/functions';
 import { randomPKCECodeVerifier } from 'openid-client';
@@ -13,6 +14,7 @@ import { identityErrorResponse, noStore } from './identity-responses.ts';
 import type { SessionGuard } from './require-session.ts';
 import type { SessionStore } from './session-store.ts';
 import { clientAddress, type LoginRateLimit } from './login-rate-limit.ts';
+import { safeReturnTo } from '../console/safe-return-to.ts';
 
 export interface SignInDeps {
   readonly oauth: () => Promise<GitHubOAuth>;
@@ -24,8 +26,10 @@ export interface SignInDeps {
   readonly cookies: CookiePolicy;
   readonly stateTtlSeconds: number;
   readonly sessionTtlSeconds: number;
-  /** Where a signed-in user lands. */
+  /** Where a signed-in user lands when no `return_to` was given. */
   readonly afterSignIn: string;
+  /** Zekt's public base URL: a `return_to` must be a path on its origin. */
+  readonly publicUrl: string;
   readonly log: Logger;
 }
 
@@ -37,10 +41,14 @@ export function createSignInHandlers(deps: SignInDeps): Record<'login' | 'callba
         const oauth = await deps.oauth();
         const issued = await deps.states.issue(randomPKCECodeVerifier());
         const location = await oauth.authorizationUrl(issued.state, issued.codeVerifier);
+        const returnTo = safeReturnTo(new URL(request.url).searchParams.get('return_to'), deps.publicUrl);
         return {
           status: 302,
           headers: { location, ...noStore },
-          cookies: [setCookie(deps.cookies, deps.cookies.authFlow, issued.browserNonce, deps.stateTtlSeconds)],
+          cookies: [
+            setCookie(deps.cookies, deps.cookies.authFlow, issued.browserNonce, deps.stateTtlSeconds),
+            returnTo ? setCookie(deps.cookies, deps.cookies.returnTo, returnTo, deps.stateTtlSeconds) : clearCookie(deps.cookies, deps.cookies.returnTo),
+          ],
         };
       } catch (err) {
         return identityErrorResponse(err, context);
@@ -60,11 +68,14 @@ export function createSignInHandlers(deps: SignInDeps): Record<'login' | 'callba
         const grant = await oauth.exchange(url, state as string, verifier);
         const { id, session } = await deps.sessions.create(grant.user, grant.token, grant.expiresAt);
         deps.log.info({ githubUserId: grant.user.id }, 'signed in');
+        // Checked again here: the cookie is ours, but the rule is cheap and lives in one place.
+        const returnTo = safeReturnTo(readCookie(request, deps.cookies.returnTo), deps.publicUrl);
         return {
           status: 302,
-          headers: { location: deps.afterSignIn, ...noStore },
+          headers: { location: returnTo ? `${new URL(deps.publicUrl).origin}${returnTo}` : deps.afterSignIn, ...noStore },
           cookies: [
             clearCookie(deps.cookies, deps.cookies.authFlow),
+            clearCookie(deps.cookies, deps.cookies.returnTo),
             setCookie(deps.cookies, deps.cookies.session, id, deps.sessionTtlSeconds),
             // Readable by Zekt's page so it can send X-Zekt-CSRF; worthless to another origin.
             setCookie(deps.cookies, deps.cookies.csrf, session.csrfToken, deps.sessionTtlSeconds, false),

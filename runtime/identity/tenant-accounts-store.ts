@@ -9,7 +9,7 @@
  * the next suffix.
  */
 import type { TableClient } from '@azure/data-tables';
-import { enqueueProvisioning, type ControlPlaneClientDeps } from '../../automation/enqueue-provisioning.ts';
+import { enqueueDeprovisioning, enqueueProvisioning, type ControlPlaneClientDeps } from '../../automation/enqueue-provisioning.ts';
 import { newRequestId, TenantExistsError, type TenantRecord } from '../../automation/tenant-registry.ts';
 import { assertTenantId } from '../../tenant-stack/tenant-id.ts';
 import type { TenantAccounts, TenantOwner, TenantView } from './tenant-accounts.ts';
@@ -31,7 +31,9 @@ export function tenantView(record: TenantRecord): TenantView {
   return {
     tenantId: record.tenantId,
     status: record.status,
-    ...(record.progress ? { progress: { done: record.progress.done, total: record.progress.total } } : {}),
+    ...(record.progress
+      ? { progress: { done: record.progress.done, total: record.progress.total, ...(record.progress.current ? { current: record.progress.current } : {}) } }
+      : {}),
     ...(record.outputs && record.status === 'ready'
       ? { endpoints: { baseUrl: record.outputs.baseUrl, webhookUrl: record.outputs.webhookUrl, messagesUrl: record.outputs.messagesUrl } }
       : {}),
@@ -105,6 +107,12 @@ export function createTenantAccountsStore(accounts: TableClient, controlPlane: C
         }
       }
       const { record } = await enqueueProvisioning(controlPlane, tenantId);
+      return tenantView(record);
+    },
+    async offboard(githubUserId) {
+      const tenantId = await ownedTenant(githubUserId);
+      if (!tenantId) return undefined;
+      const { record } = await enqueueDeprovisioning(controlPlane, tenantId);
       return tenantView(record);
     },
   };

@@ -8,7 +8,7 @@ import type { CustomerReason } from './customer-reason.ts';
 export interface TenantView {
   readonly tenantId: string;
   readonly status: string;
-  readonly progress?: { readonly done: number; readonly total: number };
+  readonly progress?: { readonly done: number; readonly total: number; readonly current?: string };
   /** Public endpoints once provisioned; never a secret. */
   readonly endpoints?: { readonly baseUrl: string; readonly webhookUrl: string; readonly messagesUrl: string };
   /** Why provisioning failed, for the customer: a stable reason code, its text and a reference. */
@@ -29,6 +29,8 @@ export interface TenantAccounts {
    * `asked`: the id came from the customer (a registered id is then refused, not suffixed).
    */
   signup(owner: TenantOwner, tenantId: string, asked?: boolean): Promise<TenantView>;
+  /** Asks the control plane to destroy the account's tenant; undefined when it has none. */
+  offboard(githubUserId: number): Promise<TenantView | undefined>;
 }
 
 /**

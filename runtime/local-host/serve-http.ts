@@ -37,10 +37,12 @@ export async function serveHttp(
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
     const method = (req.method ?? 'GET').toUpperCase();
-    if (!url.pathname.startsWith('/api/')) return send(res, { status: 404, jsonBody: { error: 'not found' } });
-    const path = url.pathname.slice('/api/'.length);
+    // `/api/…` is the API; anything else may be a console page or asset (functions marked atRoot).
+    const atApi = url.pathname.startsWith('/api/');
+    const path = url.pathname.slice(atApi ? '/api/'.length : 1);
     let pathMatched = false;
     for (const { fn, route } of routes) {
+      if (Boolean(fn.atRoot) === atApi) continue;
       const params = route.match(path);
       if (!params) continue;
       pathMatched = true;

@@ -19,6 +19,7 @@ import { createReconcileRuns } from '../../automation/reconcile-runs.ts';
 import { enqueueReconcile } from '../../automation/enqueue-provisioning.ts';
 import type { FunctionDefinition } from '../functions/function-table.ts';
 import { platformStorageLayout } from './platform-storage-layout.ts';
+import { createConsole } from '../console/console-functions.ts';
 import { tenantSecretNames } from '../../tenant-stack/tenant-secrets.ts';
 
 export interface PlatformPartsDeps {
@@ -106,7 +107,9 @@ export function createPlatformParts(deps: PlatformPartsDeps) {
     },
   };
 
-  return { registry, jobs, runs, ingress, identity, functions: [...ingress.functions, ...identity.functions, reconcileTimer] };
+  const consolePages = createConsole({ appRequest: getAppRequest });
+
+  return { registry, jobs, runs, ingress, identity, functions: [...ingress.functions, ...identity.functions, reconcileTimer, ...consolePages.functions] };
 }
 
 export type PlatformParts = ReturnType<typeof createPlatformParts>;

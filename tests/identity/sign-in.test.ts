@@ -27,10 +27,12 @@ describe('identity: GitHub sign-in', () => {
     expect(Buffer.from(authorize.searchParams.get('state') as string, 'base64url').length).to.be.at.least(32);
     expect(authorize.searchParams.get('client_id')).to.equal(h.double.app.clientId);
 
-    const { response, visited } = await browser.follow(login.headers.get('location') as string);
+    const { visited } = await browser.follow(login.headers.get('location') as string);
     expect(visited.some((u) => u.startsWith(`${h.platformUrl}/api/auth/callback`))).to.equal(true);
-    expect(response.status).to.equal(200);
-    expect(await response.json()).to.deep.include({ user: { id: (await sessionUserId(browser, h)) as number, login: 'alice' } });
+    // Signed in, the browser lands on the console's overview (no return_to was given).
+    expect(visited.at(-1)).to.equal(`${h.platformUrl}/overview`);
+    const session = await browser.fetch(`${h.platformUrl}/api/auth/session`);
+    expect(await session.json()).to.deep.include({ user: { id: (await sessionUserId(browser, h)) as number, login: 'alice' } });
     const setCookies = browser.cookies;
     expect(setCookies.has('zekt_session')).to.equal(true);
     expect(setCookies.has('zekt_auth')).to.equal(false);

@@ -3,9 +3,11 @@
  * headers, redirects, pages, bodies) and every log line a test logger captures is kept; after the
  * whole suite, none may contain a GitHub token (`gh[opusr]_…`) — except the two places tokens
  * belong: the broker's own response body (`POST /api/tokens`) and the GitHub API double's token
- * endpoints (it plays GitHub). Loaded as a mocha root-hook plugin.
+ * endpoints (it plays GitHub). Every console page and asset is scanned too, as shipped (the files)
+ * and as served (the console suite requests each one). Loaded as a mocha root-hook plugin.
  */
 import http from 'node:http';
+import { loadConsoleFiles } from '../../runtime/console/console-functions.ts';
 
 const tokenPattern = /gh[opusr]_[A-Za-z0-9]{20,}/;
 
@@ -57,8 +59,10 @@ function install(): void {
 install();
 
 export const mochaHooks = {
-  afterAll(this: Mocha.Context) {
+  async afterAll(this: Mocha.Context) {
+    const files = await loadConsoleFiles();
     const leaks = [
+      ...[...files].filter(([, file]) => tokenPattern.test(file.body.toString('utf8'))).map(([served]) => `console file served at ${served}`),
       ...scan.captured.filter((c) => !c.allowed && tokenPattern.test(c.text)).map((c) => c.where),
       ...scan.logLines.filter((l) => tokenPattern.test(l)).map((l) => `log line: ${l.slice(0, 200)}`),
     ];
@@ -66,5 +70,11 @@ export const mochaHooks = {
     // The scan must be able to see a token: wherever the broker answered, its body held one.
     const brokerGrants = scan.captured.filter((c) => c.where === 'POST /api/tokens body' && c.text.includes('"token"'));
     if (brokerGrants.some((c) => !tokenPattern.test(c.text))) throw new Error('token scan: a broker grant without a recognisable token — the pattern is wrong');
+    // Where the console was served at all (its suite ran), every page and asset must have been seen.
+    const served = new Set(scan.captured.filter((c) => c.where.startsWith('GET ') && c.where.endsWith(' body')).map((c) => c.where.slice(4, -5)));
+    if (served.has('/assets/console.js')) {
+      const unseen = [...files.keys()].filter((p) => !served.has(p));
+      if (unseen.length) throw new Error(`token scan: console files never served in this run: ${unseen.join(', ')}`);
+    }
   },
 };
