@@ -181,6 +181,27 @@ export const settings: readonly SettingDefinition[] = [
     description: 'Tenant runtime: base URL of the platform whose token broker (`POST /api/tokens`) mints its GitHub tokens.',
     example: 'https://zekt.example.com',
   },
+  {
+    name: 'ZEKT_TENANT_BASE_URL',
+    description:
+      "Tenant runtime: its own public base URL (message references point at `<base>/api/messages/<id>`). Locally the runtime's own listening address by default.",
+    example: 'https://func-acme-0123456789ab.azurewebsites.net',
+  },
+  {
+    name: 'ZEKT_MESSAGE_MAX_BYTES',
+    description: 'Tenant runtime: largest message body a provider run may post; larger gets 413 (64 KiB by default, at most 512 KiB).',
+    example: '65536',
+  },
+  {
+    name: 'ZEKT_MESSAGE_MAX_DEPTH',
+    description: 'Tenant runtime: deepest nesting of arrays and objects a message may have; deeper gets 400 (32 by default).',
+    example: '32',
+  },
+  {
+    name: 'ZEKT_MESSAGE_TTL_DAYS',
+    description: 'Tenant runtime: days a message is kept before the purge timer removes it; a fetch after that is 410 (7 by default).',
+    example: '7',
+  },
 
   // Identity: sign-in, sessions, the token broker.
   { name: 'GITHUB_APP_ID', description: 'The Zekt GitHub App\'s id (App JWTs for the token broker and the redelivery check).', example: '123456' },
@@ -261,6 +282,11 @@ const schema = z
     ZEKT_LOCAL_IDENTITY_CLIENT_ID: z.uuid().optional(),
     ZEKT_LOCAL_IDENTITY_SECRET: z.string().min(32).optional(),
     ZEKT_BROKER_URL: url.optional(),
+    ZEKT_TENANT_BASE_URL: url.optional(),
+    // Table entities hold at most 1 MiB; a message's ciphertext is split over 32 KiB properties.
+    ZEKT_MESSAGE_MAX_BYTES: z.coerce.number().int().min(1024).max(512 * 1024).default(64 * 1024),
+    ZEKT_MESSAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(256).default(32),
+    ZEKT_MESSAGE_TTL_DAYS: z.coerce.number().positive().max(90).default(7),
   })
   .refine((env) => env.ZEKT_STORAGE_CONNECTION_STRING ?? env.ZEKT_STORAGE_ACCOUNT_NAME, {
     message: 'set ZEKT_STORAGE_CONNECTION_STRING (Azurite) or ZEKT_STORAGE_ACCOUNT_NAME (Azure)',
@@ -334,6 +360,16 @@ export interface TenantRuntimeConfig {
   readonly localIdentity?: { readonly clientId: string; readonly secret: string };
   /** The platform whose token broker this tenant runtime asks for GitHub tokens. */
   readonly brokerUrl?: string;
+  /** The runtime's own public base URL, when it is not the address it listens on. */
+  readonly baseUrl?: string;
+  readonly messages: MessageSettings;
+}
+
+/** Limits of `POST /api/messages` and how long a message is kept. */
+export interface MessageSettings {
+  readonly maxBytes: number;
+  readonly maxDepth: number;
+  readonly ttlSeconds: number;
 }
 
 export interface IngressConfig {
@@ -429,6 +465,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): Z
       ...(e.ZEKT_TENANT_ID ? { tenantId: e.ZEKT_TENANT_ID } : {}),
       ...(e.ZEKT_TENANT_VAULT_URL ? { vaultUrl: e.ZEKT_TENANT_VAULT_URL.replace(/\/$/, '') } : {}),
       ...(e.ZEKT_BROKER_URL ? { brokerUrl: e.ZEKT_BROKER_URL.replace(/\/$/, '') } : {}),
+      ...(e.ZEKT_TENANT_BASE_URL ? { baseUrl: e.ZEKT_TENANT_BASE_URL.replace(/\/$/, '') } : {}),
+      messages: { maxBytes: e.ZEKT_MESSAGE_MAX_BYTES, maxDepth: e.ZEKT_MESSAGE_MAX_DEPTH, ttlSeconds: Math.round(e.ZEKT_MESSAGE_TTL_DAYS * 86400) },
       ...(e.ZEKT_LOCAL_IDENTITY_CLIENT_ID && e.ZEKT_LOCAL_IDENTITY_SECRET
         ? { localIdentity: { clientId: e.ZEKT_LOCAL_IDENTITY_CLIENT_ID, secret: e.ZEKT_LOCAL_IDENTITY_SECRET } }
         : {}),
