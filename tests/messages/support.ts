@@ -39,7 +39,7 @@ export interface MessageHarness {
   readonly receipts: DeliveryReceipt[];
   readonly posted: { run: ProviderRunKey; reference: MessageReference; visible: boolean }[];
   readonly logs: Record<string, unknown>[];
-  /** Milliseconds added to the endpoints' clock. */
+  /** Milliseconds added to the clock of the endpoints and of the double's OIDC issuer. */
   clockOffset: number;
   repositoryId(fullName: string): number;
   token(input: { repository: string; runId: number; runAttempt?: number; audience?: string }): Promise<string>;
@@ -49,7 +49,9 @@ export interface MessageHarness {
 }
 
 export async function startMessageHarness(options: { maxBytes?: number } = {}): Promise<MessageHarness> {
-  const double = await startGitHubDouble();
+  // One clock for the double (token times) and the endpoints, so a test can move both days ahead.
+  const clock = { offset: 0 };
+  const double = await startGitHubDouble({ now: () => Date.now() + clock.offset });
   const ids = new Map<string, number>();
   for (const fullName of ['acme/provider', 'acme/consumer', 'acme/bystander', 'acme/quiet', 'globex/outsider']) {
     ids.set(fullName, double.addRepository({ fullName, ownerType: 'Organization' }).id);
@@ -76,7 +78,12 @@ export async function startMessageHarness(options: { maxBytes?: number } = {}): 
     receipts: [] as DeliveryReceipt[],
     posted: [] as MessageHarness['posted'],
     logs: lines,
-    clockOffset: 0,
+    get clockOffset() {
+      return clock.offset;
+    },
+    set clockOffset(value: number) {
+      clock.offset = value;
+    },
   } as Omit<MessageHarness, 'host' | 'store' | 'messagesUrl' | 'repositoryId' | 'token' | 'purge' | 'rows' | 'close'> & { clockOffset: number };
   const repositoryId = (fullName: string) => {
     const id = ids.get(fullName);
@@ -105,7 +112,7 @@ export async function startMessageHarness(options: { maxBytes?: number } = {}): 
       const visible = (await parts.store.referencesOfRun(run)).some((r) => r.id === reference.id);
       harness.posted.push({ run, reference, visible });
     },
-    now: () => Date.now() + harness.clockOffset,
+    now: () => Date.now() + clock.offset,
   });
   const host = await createLocalHost({ table: parts.functions, log, timers: false });
   where.url = host.url;
