@@ -13,6 +13,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { InvalidTenantIdError, assertTenantId } from '../../tenant-stack/tenant-id.ts';
+import { messageAudienceOf } from '../../runtime/tenant/messages/message-audience.ts';
 import { enqueueDeprovisioning, enqueueProvisioning, enqueueReconcile, TenantStateError } from '../enqueue-provisioning.ts';
 import type { JobQueue } from '../provisioning-jobs.ts';
 import type { ReconcileRuns } from '../reconcile-runs.ts';
@@ -42,7 +43,7 @@ export interface TenantsCommandDeps {
 /** What an operator sees of a tenant: status, progress, error and public outputs (no secret exists in a record). */
 function view(record: TenantRecord) {
   const { etag: _etag, ...rest } = record;
-  return rest;
+  return record.outputs ? { ...rest, oidcAudience: messageAudienceOf(record.tenantId) } : rest;
 }
 
 function seconds(value: string): number {
@@ -125,7 +126,11 @@ export function tenantsCommand(deps: TenantsCommandDeps): Command {
   function report(record: TenantRecord, json: boolean): void {
     if (json) return deps.out(JSON.stringify(view(record)));
     deps.out(`${record.tenantId}: ${record.status}`);
-    if (record.outputs) for (const [key, value] of Object.entries(record.outputs)) deps.out(`  ${key.padEnd(20)} ${value}`);
+    if (record.outputs) {
+      for (const [key, value] of Object.entries(record.outputs)) deps.out(`  ${key.padEnd(20)} ${value}`);
+      // The Zekt Action's `endpoint` is messagesUrl above; its `audience` is this.
+      deps.out(`  ${'oidcAudience'.padEnd(20)} ${messageAudienceOf(record.tenantId)}`);
+    }
     if (record.lastError) {
       deps.out(`  error: ${record.lastError.name}: ${record.lastError.message.split('\n').filter(Boolean).slice(-3).join(' | ')}`);
       if (record.lastError.cause) deps.out(`  cause: ${record.lastError.cause.name}: ${record.lastError.cause.message.split('\n')[0]}`);

@@ -10,6 +10,7 @@ import type { TenantRecord } from '../../automation/tenant-registry.ts';
 import { assertTenantId } from '../../tenant-stack/tenant-id.ts';
 import type { TenantAccounts, TenantOwner, TenantView } from './tenant-accounts.ts';
 import { statusOf } from '../storage/status-of.ts';
+import { messageAudienceOf } from '../tenant/messages/message-audience.ts';
 
 type AccountEntity = { partitionKey: string; rowKey: string; tenantId?: string; ownerId?: number; login?: string; createdAt: string };
 
@@ -27,7 +28,15 @@ export function tenantView(record: TenantRecord): TenantView {
     status: record.status,
     ...(record.progress ? { progress: { done: record.progress.done, total: record.progress.total } } : {}),
     ...(record.outputs && record.status === 'ready'
-      ? { endpoints: { baseUrl: record.outputs.baseUrl, webhookUrl: record.outputs.webhookUrl, messagesUrl: record.outputs.messagesUrl } }
+      ? {
+          endpoints: {
+            baseUrl: record.outputs.baseUrl,
+            webhookUrl: record.outputs.webhookUrl,
+            messagesUrl: record.outputs.messagesUrl,
+            // What provider and consumer workflows put in the Zekt Action's `audience` input.
+            oidcAudience: messageAudienceOf(record.tenantId),
+          },
+        }
       : {}),
     ...(record.lastError && record.status === 'failed' ? { lastError: record.lastError.message } : {}),
     createdAt: record.createdAt,

@@ -1,6 +1,7 @@
 /**
  * The tenant runtime's function table: the functions each tenant's own Functions app runs —
- * health, and the intake of deliveries the shared ingress forwards (`POST /api/webhooks`).
+ * health, the intake of deliveries the shared ingress forwards (`POST /api/webhooks`), and the
+ * message endpoints provider and consumer runs call with their OIDC tokens (messages/).
  */
 import type { FunctionTable } from '../functions/function-table.ts';
 import type { Storage } from '../storage/create-storage.ts';
@@ -10,6 +11,7 @@ import { tenantStorageLayout } from '../../tenant-stack/tenant-outputs.ts';
 import { createHealthHandler } from '../platform/health.ts';
 import { createTenantWebhookHandler } from './receive-forwarded-webhook.ts';
 import { createWorkflowEventStore } from './workflow-event-store.ts';
+import { createMessageParts, type MessageDeps } from './messages/message-functions.ts';
 
 export interface TenantDeps {
   readonly tenantId: string;
@@ -20,10 +22,12 @@ export interface TenantDeps {
   readonly forwardSecrets?: () => Promise<ForwardSecrets | undefined>;
   /** Largest forwarded body accepted (GitHub's 25 MB plus the envelope by default). */
   readonly maxBodyBytes?: number;
+  /** The message endpoints (`POST messages`, `GET messages/{id}`, `POST receipts`, purge timer) and their seams. */
+  readonly messages?: Omit<MessageDeps, 'tenantId' | 'table' | 'log'>;
 }
 
 export function createTenantFunctions(deps: TenantDeps): FunctionTable {
-  const [events, , deliveries] = tenantStorageLayout.tables;
+  const [events, messages, deliveries] = tenantStorageLayout.tables;
   return [
     {
       kind: 'http',
@@ -52,6 +56,9 @@ export function createTenantFunctions(deps: TenantDeps): FunctionTable {
             }),
           },
         ]
+      : []),
+    ...(deps.messages
+      ? createMessageParts({ ...deps.messages, tenantId: deps.tenantId, table: deps.storage.table(messages), log: deps.log }).functions
       : []),
   ];
 }
