@@ -184,7 +184,7 @@ export const settings: readonly SettingDefinition[] = [
   {
     name: 'ZEKT_TENANT_BASE_URL',
     description:
-      "Tenant runtime: its own public base URL (message references point at `<base>/api/messages/<id>`). Locally the runtime's own listening address by default.",
+      "Tenant runtime: its own public base URL; the references of its messages point at `<base>/api/messages/<id>`.",
     example: 'https://func-acme-0123456789ab.azurewebsites.net',
   },
   {
