@@ -27,7 +27,8 @@ describe('messages: the cipher (AES-256-GCM, bound, rotatable)', () => {
   });
 
   it('refuses the ciphertext under any other binding: tenant, repository, run, attempt or name', async () => {
-    const cipher = createMessageCipher(async () => ({ current: newKey() }));
+    const key = newKey();
+    const cipher = createMessageCipher(async () => ({ current: key }));
     const sealed = await cipher.seal(plaintext, binding);
     for (const other of [{ tenantId: 'globex' }, { repositoryId: 8 }, { runId: 12 }, { runAttempt: 2 }, { name: '' }]) {
       expect(await rejection(cipher.open(sealed, { ...binding, ...other })), JSON.stringify(other)).to.be.instanceOf(MessageIntegrityError);
