@@ -151,27 +151,30 @@ export function createMessageStore(options: MessageStoreOptions) {
       for (let i = 0, offset = 0; offset < sealed.length; i++, offset += chunkBytes) chunks[`c${i}`] = sealed.subarray(offset, offset + chunkBytes);
       const sha256 = createHash('sha256').update(message.bytes).digest('hex');
       const expiresAt = iso(at + options.ttlSeconds * 1000);
-      await table.createEntity({
-        partitionKey: 'message',
-        rowKey: id,
-        state: 'live',
-        repositoryId: message.repositoryId,
-        repository: message.repository,
-        runId: message.runId,
-        runAttempt: message.runAttempt,
-        name,
-        sha256,
-        size: message.bytes.length,
-        postedAt: iso(at),
-        expiresAt,
-        forgetAt: iso(at + 2 * options.ttlSeconds * 1000),
-        keyId,
-        iv,
-        chunks: Object.keys(chunks).length,
-        ...chunks,
-      });
       const runKey = { partitionKey: runPartitionOf(message), rowKey: `n-${name}` };
-      const before = await getRow<RunRow>(runKey.partitionKey, runKey.rowKey);
+      // The message row and the look at the key's current holder are independent: one round trip.
+      const [, before] = await Promise.all([
+        table.createEntity({
+          partitionKey: 'message',
+          rowKey: id,
+          state: 'live',
+          repositoryId: message.repositoryId,
+          repository: message.repository,
+          runId: message.runId,
+          runAttempt: message.runAttempt,
+          name,
+          sha256,
+          size: message.bytes.length,
+          postedAt: iso(at),
+          expiresAt,
+          forgetAt: iso(at + 2 * options.ttlSeconds * 1000),
+          keyId,
+          iv,
+          chunks: Object.keys(chunks).length,
+          ...chunks,
+        }),
+        getRow<RunRow>(runKey.partitionKey, runKey.rowKey),
+      ]);
       const row: RunRow = { ...runKey, id, name, sha256, size: message.bytes.length, expiresAt };
       await table.upsertEntity(row, 'Replace');
       if (before && before.id !== id) {
