@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.zekt/', 'tools/'] },
+  { ignores: ['node_modules/', 'dist/', 'action/dist/', '.zekt/', 'tools/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

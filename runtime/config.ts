@@ -230,6 +230,27 @@ export const settings: readonly SettingDefinition[] = [
     description: 'Tenant runtime: how long a dispatched delivery may wait for a linked consumer run before it is marked `unconfirmed` (600 s by default).',
     example: '600',
   },
+  {
+    name: 'ZEKT_TENANT_BASE_URL',
+    description:
+      "Tenant runtime: its own public base URL; the references of its messages point at `<base>/api/messages/<id>`.",
+    example: 'https://func-acme-0123456789ab.azurewebsites.net',
+  },
+  {
+    name: 'ZEKT_MESSAGE_MAX_BYTES',
+    description: 'Tenant runtime: largest message body a provider run may post; larger gets 413 (64 KiB by default, at most 512 KiB).',
+    example: '65536',
+  },
+  {
+    name: 'ZEKT_MESSAGE_MAX_DEPTH',
+    description: 'Tenant runtime: deepest nesting of arrays and objects a message may have; deeper gets 400 (32 by default).',
+    example: '32',
+  },
+  {
+    name: 'ZEKT_MESSAGE_TTL_DAYS',
+    description: 'Tenant runtime: days a message is kept before the purge timer removes it; a fetch after that is 410 (7 by default).',
+    example: '7',
+  },
 
   // Identity: sign-in, sessions, the token broker.
   { name: 'GITHUB_APP_ID', description: 'The Zekt GitHub App\'s id (App JWTs for the token broker and the redelivery check).', example: '123456' },
@@ -331,6 +352,11 @@ const schema = z
     ZEKT_DISPATCH_BUDGET_PER_MINUTE: z.coerce.number().int().positive().default(80),
     ZEKT_DISPATCH_BUDGET_PER_HOUR: z.coerce.number().int().positive().default(500),
     ZEKT_DELIVERY_CONFIRM_SECONDS: z.coerce.number().positive().default(600),
+    ZEKT_TENANT_BASE_URL: url.optional(),
+    // Table entities hold at most 1 MiB; a message's ciphertext is split over 32 KiB properties.
+    ZEKT_MESSAGE_MAX_BYTES: z.coerce.number().int().min(1024).max(512 * 1024).default(64 * 1024),
+    ZEKT_MESSAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(256).default(32),
+    ZEKT_MESSAGE_TTL_DAYS: z.coerce.number().positive().max(90).default(7),
   })
   .refine((env) => env.ZEKT_STORAGE_CONNECTION_STRING ?? env.ZEKT_STORAGE_ACCOUNT_NAME, {
     message: 'set ZEKT_STORAGE_CONNECTION_STRING (Azurite) or ZEKT_STORAGE_ACCOUNT_NAME (Azure)',
@@ -433,6 +459,16 @@ export interface TenantRuntimeConfig {
     readonly budgetPerHour: number;
     readonly confirmAfterSeconds: number;
   };
+  /** The runtime's own public base URL, when it is not the address it listens on. */
+  readonly baseUrl?: string;
+  readonly messages: MessageSettings;
+}
+
+/** Limits of `POST /api/messages` and how long a message is kept. */
+export interface MessageSettings {
+  readonly maxBytes: number;
+  readonly maxDepth: number;
+  readonly ttlSeconds: number;
 }
 
 export interface IngressConfig {
@@ -580,6 +616,8 @@ export function loadConfig(env: Environment, overrides: Environment = {}): ZektC
       ...(e.ZEKT_TENANT_ID ? { tenantId: e.ZEKT_TENANT_ID } : {}),
       ...(e.ZEKT_TENANT_VAULT_URL ? { vaultUrl: e.ZEKT_TENANT_VAULT_URL.replace(/\/$/, '') } : {}),
       ...(e.ZEKT_BROKER_URL ? { brokerUrl: e.ZEKT_BROKER_URL.replace(/\/$/, '') } : {}),
+      ...(e.ZEKT_TENANT_BASE_URL ? { baseUrl: e.ZEKT_TENANT_BASE_URL.replace(/\/$/, '') } : {}),
+      messages: { maxBytes: e.ZEKT_MESSAGE_MAX_BYTES, maxDepth: e.ZEKT_MESSAGE_MAX_DEPTH, ttlSeconds: Math.round(e.ZEKT_MESSAGE_TTL_DAYS * 86400) },
       ...(e.ZEKT_LOCAL_IDENTITY_CLIENT_ID && e.ZEKT_LOCAL_IDENTITY_SECRET
         ? { localIdentity: { clientId: e.ZEKT_LOCAL_IDENTITY_CLIENT_ID, secret: e.ZEKT_LOCAL_IDENTITY_SECRET } }
         : {}),

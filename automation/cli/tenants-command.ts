@@ -13,6 +13,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { InvalidTenantIdError, assertTenantId } from '../../tenant-stack/tenant-id.ts';
+import { messageAudienceOf } from '../../runtime/tenant/messages/message-audience.ts';
 import { enqueueDeprovisioning, enqueueProvisioning, enqueueReconcile, TenantStateError } from '../enqueue-provisioning.ts';
 import type { JobQueue } from '../provisioning-jobs.ts';
 import type { ReconcileRuns } from '../reconcile-runs.ts';
@@ -46,6 +47,7 @@ function view(record: TenantRecord) {
   // The reference is what a customer quotes (their view shows only it and a short reason).
   return {
     ...rest,
+    ...(record.outputs ? { oidcAudience: messageAudienceOf(record.tenantId) } : {}),
     ...(rest.lastError ? { lastError: { ...rest.lastError, reference: errorReference(rest.lastError) } } : {}),
     ...(rest.reconcileError ? { reconcileError: { ...rest.reconcileError, reference: errorReference(rest.reconcileError) } } : {}),
   };
@@ -131,7 +133,11 @@ export function tenantsCommand(deps: TenantsCommandDeps): Command {
   function report(record: TenantRecord, json: boolean): void {
     if (json) return deps.out(JSON.stringify(view(record)));
     deps.out(`${record.tenantId}: ${record.status}`);
-    if (record.outputs) for (const [key, value] of Object.entries(record.outputs)) deps.out(`  ${key.padEnd(20)} ${value}`);
+    if (record.outputs) {
+      for (const [key, value] of Object.entries(record.outputs)) deps.out(`  ${key.padEnd(20)} ${value}`);
+      // The Zekt Action's `endpoint` is messagesUrl above; its `audience` is this.
+      deps.out(`  ${'oidcAudience'.padEnd(20)} ${messageAudienceOf(record.tenantId)}`);
+    }
     if (record.lastError) {
       deps.out(`  error: ${record.lastError.name}: ${record.lastError.message.split('\n').filter(Boolean).slice(-3).join(' | ')}`);
       if (record.lastError.cause) deps.out(`  cause: ${record.lastError.cause.name}: ${record.lastError.cause.message.split('\n')[0]}`);

@@ -16,6 +16,7 @@ import type { TenantAccounts, TenantOwner, TenantView } from './tenant-accounts.
 import { TenantIdTakenError } from './identity-errors.ts';
 import { customerReason } from './customer-reason.ts';
 import { statusOf } from '../storage/status-of.ts';
+import { messageAudienceOf } from '../tenant/messages/message-audience.ts';
 
 type AccountEntity = { partitionKey: string; rowKey: string; tenantId?: string; ownerId?: number; login?: string; createdAt: string };
 
@@ -35,7 +36,15 @@ export function tenantView(record: TenantRecord): TenantView {
       ? { progress: { done: record.progress.done, total: record.progress.total, ...(record.progress.current ? { current: record.progress.current } : {}) } }
       : {}),
     ...(record.outputs && record.status === 'ready'
-      ? { endpoints: { baseUrl: record.outputs.baseUrl, webhookUrl: record.outputs.webhookUrl, messagesUrl: record.outputs.messagesUrl } }
+      ? {
+          endpoints: {
+            baseUrl: record.outputs.baseUrl,
+            webhookUrl: record.outputs.webhookUrl,
+            messagesUrl: record.outputs.messagesUrl,
+            // What provider and consumer workflows put in the Zekt Action's `audience` input.
+            oidcAudience: messageAudienceOf(record.tenantId),
+          },
+        }
       : {}),
     // A short, stable reason and the reference an operator looks up (`zekt tenants show`); never engine output.
     ...(record.lastError && record.status === 'failed' ? { lastError: customerReason(record.lastError) } : {}),

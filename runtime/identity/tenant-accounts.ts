@@ -10,7 +10,14 @@ export interface TenantView {
   readonly status: string;
   readonly progress?: { readonly done: number; readonly total: number; readonly current?: string };
   /** Public endpoints once provisioned; never a secret. */
-  readonly endpoints?: { readonly baseUrl: string; readonly webhookUrl: string; readonly messagesUrl: string };
+  readonly endpoints?: {
+    readonly baseUrl: string;
+    readonly webhookUrl: string;
+    /** Where the Zekt Action posts and fetches messages. */
+    readonly messagesUrl: string;
+    /** The OIDC audience the Zekt Action asks GitHub for (`zekt:<tenantId>`). */
+    readonly oidcAudience: string;
+  };
   /** Why provisioning failed, for the customer: a stable reason code, its text and a reference. */
   readonly lastError?: CustomerReason;
   readonly createdAt?: string;

@@ -3,7 +3,10 @@
  * health, the intake of deliveries the shared ingress forwards (`POST /api/webhooks`), and
  * subscriptions as code (`GET /api/subscriptions`, `POST /api/subscriptions/sync`, their sync queue
  * and timer; see subscriptions/create-subscriptions.ts), and orchestration (events, deliveries, the
- * dispatcher and the tenant API: dispatch/create-orchestration.ts).
+ * dispatcher and the tenant API: dispatch/create-orchestration.ts), and the message endpoints
+ * provider and consumer runs call with their OIDC tokens (messages/). The three meet here: events
+ * reference the run's messages, a message is fetched only by a repository it was delivered to, a
+ * receipt links the consumer run to its delivery.
  */
 import type { FunctionTable } from '../functions/function-table.ts';
 import type { Storage } from '../storage/create-storage.ts';
@@ -16,6 +19,12 @@ import { createWorkflowEventStore } from './workflow-event-store.ts';
 import { createSubscriptions } from './subscriptions/create-subscriptions.ts';
 import { createOrchestration, type DispatchConfig, type Orchestration } from './dispatch/create-orchestration.ts';
 import type { TokenSource } from './dispatch/dispatch-tokens.ts';
+import { createMessageParts, type MessageDeps } from './messages/message-functions.ts';
+import { publishPermission } from './messages/publish-permission.ts';
+import type { LinkDelivery } from './messages/post-receipt.ts';
+import { DeliveryConsumerMismatchError, DeliveryNotFoundError } from './dispatch/link-consumer-run.ts';
+import { createSubscriptionIndex } from './subscriptions/subscription-index.ts';
+import { createSubscriptionSyncState } from './subscriptions/subscription-sync-state.ts';
 
 export interface TenantDeps {
   readonly tenantId: string;
@@ -35,10 +44,20 @@ export interface TenantDeps {
   readonly dispatch?: DispatchConfig;
   /** Orchestration built by the caller (tests, the benchmark); built from the above otherwise. */
   readonly orchestration?: Orchestration;
+  /**
+   * The message endpoints' settings and key; with them the message functions run. Whether a
+   * repository is the tenant's, may publish, was delivered a message, and the receipt's link come
+   * from subscriptions and orchestration unless a test gives its own.
+   */
+  readonly messages?: Omit<MessageDeps, 'tenantId' | 'table' | 'log' | 'isTenantRepository' | 'mayPublish' | 'wasDelivered' | 'linkDelivery'> &
+    Partial<Pick<MessageDeps, 'isTenantRepository' | 'mayPublish' | 'wasDelivered' | 'linkDelivery'>>;
 }
 
 export function createTenantFunctions(deps: TenantDeps): FunctionTable {
-  const [events, , deliveries] = tenantStorageLayout.tables;
+  const [events, messagesTable, deliveries, subscriptionsTable] = tenantStorageLayout.tables;
+  // Messages and orchestration need each other: events carry the run's message references, and a
+  // message is fetched only by a repository its event was delivered to. Each side reads the other late.
+  let messageParts: ReturnType<typeof createMessageParts> | undefined;
   const subscriptions =
     deps.forwardSecrets && deps.broker
       ? createSubscriptions({
@@ -61,8 +80,41 @@ export function createTenantFunctions(deps: TenantDeps): FunctionTable {
           config: deps.dispatch,
           log: deps.log,
           ...(deps.broker ? { broker: deps.broker } : {}),
+          ...(deps.messages ? { messagesOfRun: (run) => messageParts?.store.referencesOfRun(run) ?? Promise.resolve([]) } : {}),
         })
       : undefined);
+  if (deps.messages) {
+    const index = subscriptions?.index ?? createSubscriptionIndex(deps.storage.table(subscriptionsTable));
+    const syncState = subscriptions?.state ?? createSubscriptionSyncState(deps.storage.table(subscriptionsTable));
+    const linkDelivery: LinkDelivery = async (receipt) => {
+      if (!orchestration) return 'no-delivery';
+      try {
+        // A delivery's id is `<event id>.<consumer repository id>` (dispatch/delivery-record.ts).
+        await orchestration.linkDelivery({
+          deliveryId: `${receipt.eventId}.${receipt.consumerRepositoryId}`,
+          consumerRepositoryId: receipt.consumerRepositoryId,
+          consumerRunId: receipt.runId,
+          attempt: receipt.runAttempt,
+          via: 'receipt',
+        });
+        return 'linked';
+      } catch (err) {
+        if (err instanceof DeliveryNotFoundError || err instanceof DeliveryConsumerMismatchError) return 'no-delivery';
+        throw err;
+      }
+    };
+    messageParts = createMessageParts({
+      // A repository is the tenant's when subscription sync has seen it in one of its installations.
+      isTenantRepository: async (id) => (await syncState.files()).some((f) => f.repository.id === id),
+      mayPublish: publishPermission(index),
+      wasDelivered: (messageId, repositoryId) => orchestration?.wasMessageDeliveredTo(messageId, repositoryId) ?? Promise.resolve(false),
+      linkDelivery,
+      ...deps.messages,
+      tenantId: deps.tenantId,
+      table: deps.storage.table(messagesTable),
+      log: deps.log,
+    });
+  }
   return [
     {
       kind: 'http',
@@ -97,5 +149,6 @@ export function createTenantFunctions(deps: TenantDeps): FunctionTable {
       : []),
     ...(subscriptions?.functions ?? []),
     ...(orchestration?.functions ?? []),
+    ...(messageParts?.functions ?? []),
   ];
 }

@@ -59,8 +59,9 @@ describe('local platform: zekt tenants create|destroy through the provisioning q
     expect(out[0]).to.equal('acme: ready');
     expect(progress.some((line) => /^acme: provisioning \d+\/\d+/.test(line)), 'plain progress lines off a terminal').to.equal(true);
     await zekt('show', 'acme', '--json');
-    const record = JSON.parse(out[0] as string) as TenantRecord;
+    const record = JSON.parse(out[0] as string) as TenantRecord & { oidcAudience?: string };
     expect(record.status).to.equal('ready');
+    expect(record.oidcAudience).to.equal('zekt:acme');
     const outputs = record.outputs as NonNullable<TenantRecord['outputs']>;
     expect((await fetch(`${outputs.baseUrl}/api/health`)).status).to.equal(200);
 

@@ -47,12 +47,15 @@ describe('end to end on the local platform', function () {
     expect((await browser.post('/api/signup')).status).to.equal(202);
     const statuses = new Set<string>();
     const ready = await until('the tenant to be ready', async () => {
-      const me = (await (await browser.fetch(`${platform.platformUrl}/api/tenants/me`)).json()) as { status: string; endpoints?: { webhookUrl: string } };
+      const me = (await (await browser.fetch(`${platform.platformUrl}/api/tenants/me`)).json()) as { status: string; endpoints?: { webhookUrl: string; messagesUrl: string; oidcAudience: string } };
       statuses.add(me.status);
       return me.status === 'ready' ? me : undefined;
     });
     expect([...statuses].filter((s) => s !== 'ready')).to.satisfy((seen: string[]) => seen.every((s) => ['requested', 'provisioning'].includes(s)));
     expect(ready.endpoints?.webhookUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+\/api\/webhooks$/);
+    // What alice puts in the Zekt Action's `endpoint` and `audience` inputs.
+    expect(ready.endpoints?.messagesUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+\/api\/messages$/);
+    expect(ready.endpoints?.oidcAudience).to.equal('zekt:alice');
 
     // The App is installed on alice's account; GitHub sends a run before alice finishes the setup.
     const installation = double.addInstallation({
