@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../runtime/core/logger.ts';
 import type { ApiRoute, ApiRoutes, Credential, RouteContext } from './api-route.ts';
 import { createAppRoutes } from './app-routes.ts';
+import { createAppManifestRoutes } from './app-manifest-routes.ts';
 import { looksLikeJwt, verifyAppJwt } from './app-jwt.ts';
 import { GitHubApiError, badCredentials, notAccessibleByIntegration, notFound, requiresAuthentication } from './github-api-error.ts';
 import { header, type DoubleRequest, type DoubleResponse } from './http-exchange.ts';
@@ -211,6 +212,7 @@ export async function startGitHubDouble(options: StartGitHubDoubleOptions = {}):
   }
   const mainApp = registerApp(options.app ?? {}, mainKeys);
   const payloads = createPayloadBuilders({ state, urls, representations, now, mainApp: () => mainApp });
+  const manifests = createAppManifestRoutes({ state, validator, representations, restBase, now, registerApp: async (o) => registerApp(o, await generateRsaKeyPair()) });
 
   const routes: ApiRoutes = {
     ...createAppRoutes({ state, tokens, representations, sender }),
@@ -357,6 +359,8 @@ export async function startGitHubDouble(options: StartGitHubDoubleOptions = {}):
 
   async function serve(request: DoubleRequest, remote: string): Promise<DoubleResponse> {
     const path = request.url.pathname;
+    const manifestFlow = await manifests.serve(request);
+    if (manifestFlow) return manifestFlow;
     if (path === restBase || path.startsWith(`${restBase}/`)) return serveApi(request, remote);
     if (path === `${oidcBase}/.well-known/openid-configuration` && request.method === 'GET') {
       return { status: 200, json: oidc.discovery() };
