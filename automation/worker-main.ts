@@ -9,9 +9,10 @@ import { runProvisioningWorkerProcess } from './run-provisioning-worker.ts';
 const program = new Command('zekt-provisioner')
   .description('Zekt provisioning worker: runs tenant stack operations from the provisioning queue')
   .option('--drain', 'exit once the queue has no visible job')
+  .option('--dry-run', 'check the settings, the Pulumi engine, the tenant app package and the queue; take no job')
   .exitOverride()
-  .action(async (opts: { drain?: boolean }) => {
-    await runProvisioningWorkerProcess(loadConfig(process.env), { drain: Boolean(opts.drain) });
+  .action(async (opts: { drain?: boolean; dryRun?: boolean }) => {
+    await runProvisioningWorkerProcess(loadConfig(process.env), { drain: Boolean(opts.drain), dryRun: Boolean(opts.dryRun) });
   });
 
 try {

@@ -20,7 +20,10 @@ async function exists(vault: SecretClient, name: string): Promise<boolean> {
   }
 }
 
-export async function seedPlatformVault(vault: SecretClient, app: GitHubAppCredentials | undefined): Promise<void> {
+export async function seedPlatformVault(
+  vault: SecretClient,
+  app: Pick<GitHubAppCredentials, 'webhookSecret' | 'privateKey' | 'clientSecret'> | undefined,
+): Promise<void> {
   if (app) {
     await vault.setSecret(platformSecretNames.webhookSecret, app.webhookSecret);
     await vault.setSecret(platformSecretNames.appPrivateKey, app.privateKey);

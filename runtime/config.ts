@@ -277,6 +277,11 @@ export const settings: readonly SettingDefinition[] = [
     example: '00000000-0000-0000-0000-000000000000',
   },
   {
+    name: 'WEBHOOK_PROXY_URL',
+    description: 'Local runs against a real GitHub: the smee.io channel the App delivers webhooks to (`zekt app create` sets it as the webhook URL; see docs/real-github.md).',
+    example: 'https://smee.io/your-channel',
+  },
+  {
     name: 'AZURE_ENTRA_TENANT_ID',
     description: 'Entra ID directory whose managed-identity tokens the broker accepts (Azure only; locally the resource manager vouches for identities).',
     example: '00000000-0000-0000-0000-000000000000',
@@ -357,6 +362,7 @@ const schema = z
     ZEKT_MESSAGE_MAX_BYTES: z.coerce.number().int().min(1024).max(512 * 1024).default(64 * 1024),
     ZEKT_MESSAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(256).default(32),
     ZEKT_MESSAGE_TTL_DAYS: z.coerce.number().positive().max(90).default(7),
+    WEBHOOK_PROXY_URL: url.optional(),
   })
   .refine((env) => env.ZEKT_STORAGE_CONNECTION_STRING ?? env.ZEKT_STORAGE_ACCOUNT_NAME, {
     message: 'set ZEKT_STORAGE_CONNECTION_STRING (Azurite) or ZEKT_STORAGE_ACCOUNT_NAME (Azure)',
@@ -525,12 +531,35 @@ export function loadDotEnv(env: Environment, file = '.env'): Environment {
  * What a local runner (`npm start`, the operator CLI) needs before it knows where storage is: the
  * state folder, and whether a setting already names storage (otherwise it starts or finds Azurite).
  */
-export function loadLocalSettings(env: Environment): { readonly stateDir: string; readonly storageGiven: boolean } {
+export function loadLocalSettings(env: Environment): LocalSettings {
   const given = (name: string) => (env[name] === '' ? undefined : env[name]);
+  const urlOf = (name: string, fallback?: string): string | undefined => {
+    const value = given(name) ?? fallback;
+    if (value !== undefined && !url.safeParse(value).success) throw new ConfigError([`${name}: must be an http(s) URL`]);
+    return value?.replace(/\/$/, '');
+  };
+  const host = given('ZEKT_HOST') ?? '127.0.0.1';
+  const webhookProxyUrl = urlOf('WEBHOOK_PROXY_URL');
   return {
     stateDir: given('ZEKT_STATE_DIR') ?? '.zekt',
     storageGiven: Boolean(given('ZEKT_STORAGE_CONNECTION_STRING') ?? given('ZEKT_STORAGE_ACCOUNT_NAME')),
+    host,
+    publicUrl: urlOf('ZEKT_PUBLIC_URL', `http://${host}:${given('ZEKT_PORT') ?? '7071'}`) as string,
+    github: { webUrl: urlOf('GITHUB_WEB_URL', 'https://github.com') as string, apiUrl: urlOf('GITHUB_API_URL', 'https://api.github.com') as string },
+    ...(webhookProxyUrl ? { webhookProxyUrl } : {}),
   };
+}
+
+/** What the local runners read before the full configuration (see `loadLocalSettings`). */
+export interface LocalSettings {
+  readonly stateDir: string;
+  readonly storageGiven: boolean;
+  readonly host: string;
+  /** Where GitHub sends browsers back to (the local platform by default). */
+  readonly publicUrl: string;
+  readonly github: { readonly webUrl: string; readonly apiUrl: string };
+  /** A webhook proxy channel (smee.io) GitHub delivers to, forwarded to the local platform. */
+  readonly webhookProxyUrl?: string;
 }
 
 /**

@@ -7,7 +7,7 @@
  * `zekt worker [--drain]` runs the provisioning worker itself (the Azure target's job).
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig, loadLocalSettings } from '../../runtime/config.ts';
+import { ConfigError, loadConfig, loadDotEnv, loadLocalSettings } from '../../runtime/config.ts';
 import { createStorage, type Storage } from '../../runtime/storage/create-storage.ts';
 import { platformStorageLayout } from '../../runtime/platform/platform-storage-layout.ts';
 import { createDeliveryStore } from '../../runtime/ingress/delivery-store.ts';
@@ -20,6 +20,8 @@ import { createReconcileRuns } from '../reconcile-runs.ts';
 import { runProvisioningWorkerProcess } from '../run-provisioning-worker.ts';
 import { exitCodes, tenantsCommand } from './tenants-command.ts';
 import { deliveriesCommand } from './deliveries-command.ts';
+import { appCommand } from './app-command.ts';
+import { createLogger } from '../../runtime/core/logger.ts';
 
 let storage: Promise<Storage> | undefined;
 /** The platform's storage, resolved once, when a command first needs it. */
@@ -60,6 +62,17 @@ program.addCommand(
     },
     out,
     setExitCode,
+  }),
+);
+program.addCommand(
+  appCommand({
+    settings: () => {
+      const env = loadDotEnv(process.env);
+      const local = loadLocalSettings(env);
+      return { stateDir: local.stateDir, host: local.host, publicUrl: local.publicUrl, webUrl: local.github.webUrl, apiUrl: local.github.apiUrl, ...(local.webhookProxyUrl ? { webhookProxyUrl: local.webhookProxyUrl } : {}) };
+    },
+    log: createLogger({ level: 'warn' }),
+    out,
   }),
 );
 program

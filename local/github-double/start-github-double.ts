@@ -21,6 +21,7 @@ import { createAppRoutes } from './app-routes.ts';
 import { controlBase, createControlApi } from './control-api.ts';
 import type { AppOptions, GitHubAppCredentials, GitHubDouble, SchemaErrorRecord, StartGitHubDoubleOptions } from './github-double-types.ts';
 import type { DoubleRequest, DoubleResponse } from './http-exchange.ts';
+import { createAppManifestRoutes } from './app-manifest-routes.ts';
 import { createInstallationRoutes, type RecordedDispatch } from './installation-routes.ts';
 import { createInstallationTokens, randomToken } from './installation-tokens.ts';
 import type { JsonObject } from './json.ts';
@@ -121,6 +122,7 @@ export async function startGitHubDouble(options: StartGitHubDoubleOptions = {}):
   const sendToMainApp = (event: WebhookEvent) => sender.send({ app: mainApp, event: event.event, payload: event.payload });
   const runs = createWorkflowRuns({ state, payloads, oidc, mainApp: () => mainApp, send: sendToMainApp, controlUrl, webUrl: urls.web, now });
   const commitFile = createRepositoryCommits({ state, payloads, mainApp: () => mainApp, send: sendToMainApp, now });
+  const manifests = createAppManifestRoutes({ state, validator, representations, restBase, now, registerApp: async (o) => registerApp(o, await generateRsaKeyPair()) });
 
   const routes: ApiRoutes = {
     ...createAppRoutes({ state, tokens, representations, sender }),
@@ -189,6 +191,8 @@ export async function startGitHubDouble(options: StartGitHubDoubleOptions = {}):
 
   async function serve(request: DoubleRequest, remote: string): Promise<DoubleResponse> {
     const path = request.url.pathname;
+    const manifestFlow = await manifests.serve(request);
+    if (manifestFlow) return manifestFlow;
     if (path === restBase || path.startsWith(`${restBase}/`)) return serveApi(request, remote);
     if (path === controlBase || path.startsWith(`${controlBase}/`)) return serveControl(request, remote);
     if (path === `${oidcBase}/.well-known/openid-configuration` && request.method === 'GET') {

@@ -25,7 +25,16 @@ export function packageNameOf(specifier: string): string {
 function compilerOptions(): ts.CompilerOptions {
   const { config } = ts.readConfigFile('tsconfig.json', ts.sys.readFile) as { config: unknown };
   const { options } = ts.parseJsonConfigFileContent(config, ts.sys, '.');
-  return { ...options, noEmit: false, declaration: false, sourceMap: false };
+  // Every package is `"type": "module"`: emit ES modules. Transpiled one file at a time, NodeNext
+  // cannot see that package.json and would emit CommonJS, which Node refuses in an ES module scope.
+  return {
+    ...options,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    noEmit: false,
+    declaration: false,
+    sourceMap: false,
+  };
 }
 
 /** `entry` and every source it imports, relative to the repository root (`.ts` sources). */

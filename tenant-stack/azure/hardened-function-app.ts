@@ -37,6 +37,8 @@ export interface HardenedFunctionAppArgs {
    * dependencies installed), uploaded zipped into the deployment container the app runs from.
    */
   readonly packageDir?: string;
+  /** What must exist before the package is uploaded (the uploader's grant on the container). */
+  readonly packageUploadAfter?: readonly pulumi.Resource[];
   /** Default 40 (Flex Consumption allows up to 1000). */
   readonly maximumInstanceCount?: number;
   /** 2048 or 4096. Default 2048. */
@@ -142,7 +144,7 @@ export class HardenedFunctionApp extends pulumi.ComponentResource {
           contentType: 'application/zip',
           source: new pulumi.asset.FileArchive(args.packageDir),
         },
-        child,
+        { ...child, dependsOn: [...(args.packageUploadAfter ?? [])] },
       );
     }
 

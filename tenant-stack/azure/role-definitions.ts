@@ -33,6 +33,8 @@ export type BuiltInRole = keyof typeof builtInRoles;
  */
 export const tenantAssignableRoles = [
   'storageBlobDataOwner',
+  // The control plane's upload of the tenant app package, on the deployment container only.
+  'storageBlobDataContributor',
   'storageQueueDataContributor',
   'storageTableDataContributor',
   'keyVaultSecretsUser',

@@ -14,6 +14,8 @@ export interface TenantAccessArgs {
   /** The tenant's own identity (its Functions app runs as it). */
   readonly tenantPrincipalId: pulumi.Input<string>;
   readonly storageAccountId: pulumi.Input<string>;
+  /** The container the tenant's Functions app runs its package from. */
+  readonly deploymentContainerId: pulumi.Input<string>;
   readonly vaultId: pulumi.Input<string>;
   readonly appInsightsId: pulumi.Input<string>;
   /** The control plane's identity: manages (rotates, repairs) the tenant's secrets. */
@@ -26,6 +28,9 @@ export interface TenantAccessArgs {
 }
 
 export class TenantAccess extends pulumi.ComponentResource {
+  /** The control plane's grant to upload the app package: the package blob is written after it. */
+  readonly packageUpload: pulumi.Resource;
+
   constructor(name: string, args: TenantAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super('zekt:tenant:TenantAccess', name, {}, opts);
     const child = { parent: this };
@@ -71,6 +76,16 @@ export class TenantAccess extends pulumi.ComponentResource {
       role: 'keyVaultSecretsOfficer',
       scope: args.vaultId,
       description: "Control plane: manages the tenant's secrets",
+    }, child);
+    // The worker writes the package blob with its own identity through the blob endpoint (the
+    // azure-native provider's Blob resource uses Entra auth; the account takes no shared key).
+    // Contributor on that one container: it can neither read the tenant's data nor take leases.
+    this.packageUpload = grantRole(`${name}-control-plane-package`, args.seed, {
+      ...base,
+      principalId: args.controlPlanePrincipalId,
+      role: 'storageBlobDataContributor',
+      scope: args.deploymentContainerId,
+      description: "Control plane: uploads the tenant app package the tenant's Functions app runs",
     }, child);
     if (args.ingress) {
       grantRole(`${name}-ingress-forward-secret`, args.seed, {

@@ -177,6 +177,7 @@ export class TenantCompartment extends pulumi.ComponentResource {
         subscriptionId: client.subscriptionId,
         tenantPrincipalId: identity.principalId,
         storageAccountId: storage.accountId,
+        deploymentContainerId: storage.containerIds[names.deploymentContainer] as pulumi.Output<string>,
         vaultId: vault.vaultId,
         appInsightsId: monitoring.appInsightsId,
         controlPlanePrincipalId: args.controlPlanePrincipalId,
@@ -215,7 +216,7 @@ export class TenantCompartment extends pulumi.ComponentResource {
           ...(args.platformBaseUrl ? { ZEKT_BROKER_URL: args.platformBaseUrl } : {}),
           ...(args.brokerAudience ? { ZEKT_BROKER_AUDIENCE: args.brokerAudience } : {}),
         },
-        ...(args.packageDir ? { packageDir: args.packageDir } : {}),
+        ...(args.packageDir ? { packageDir: args.packageDir, packageUploadAfter: [access.packageUpload] } : {}),
         ...(args.maximumInstanceCount ? { maximumInstanceCount: args.maximumInstanceCount } : {}),
       },
       // The app starts (and touches its storage and vault) as soon as it exists; let its grants land first.

@@ -2,7 +2,7 @@
  * Hand-made resource inputs that satisfy the policy pack, one per resource type; each test breaks
  * one setting of a copy (`withSetting`).
  */
-import { builtInRoles } from '../../tenant-stack/azure/role-definitions.ts';
+import { documentedRoleIds } from '../support/documented-role-ids.ts';
 
 export const sub = '/subscriptions/6f0c8a52-3d6c-4c36-9a3e-1d1b6f1e2a10';
 export const group = `${sub}/resourceGroups/rg-zekt-acme`;
@@ -68,8 +68,8 @@ export const roleAssignment = (role: string, scope: string): Record<string, unkn
   scope,
 });
 
-export const tenantBlobOwner = (): Record<string, unknown> => roleAssignment(builtInRoles.storageBlobDataOwner, accountId);
+export const tenantBlobOwner = (): Record<string, unknown> => roleAssignment(documentedRoleIds.storageBlobDataOwner, accountId);
 
 /** Well-known ids of broad built-in roles Zekt never assigns. */
-export const owner = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
-export const contributor = 'b24988ac-6180-42a0-ab88-20f7382dd24c';
+export const owner = documentedRoleIds.owner;
+export const contributor = documentedRoleIds.contributor;

@@ -6,7 +6,8 @@ import {
   noBroadRoleAssignments,
   roleAssignmentPrincipalType,
 } from '../../policy/role-assignments.ts';
-import { builtInRoles, tenantAssignableRoles } from '../../tenant-stack/azure/role-definitions.ts';
+import { tenantAssignableRoles } from '../../tenant-stack/azure/role-definitions.ts';
+import { documentedRoleIds } from '../support/documented-role-ids.ts';
 import { resourceViolations, stackViolations, withSetting } from './support/policy-harness.ts';
 import { accountId, contributor, group, owner, roleAssignment, roleId, sub, tenantBlobOwner } from './fixtures.ts';
 
@@ -52,7 +53,7 @@ describe('policy zekt-no-broad-role-assignments', () => {
     expect(found.map((v) => v.message)).to.have.length(1).and.to.match(/constrained-delegation condition/);
   });
   it('reports a broad custom role whose condition allows delegating Owner', async () => {
-    const props = withSetting(delegated(), 'condition', `${constrainedDelegationCondition(tenantAssignableRoles)}`.replace(builtInRoles.storageBlobDataOwner, owner));
+    const props = withSetting(delegated(), 'condition', `${constrainedDelegationCondition(tenantAssignableRoles)}`.replace(documentedRoleIds.storageBlobDataOwner, owner));
     const found = await resourceViolations(noBroadRoleAssignments, type, props);
     expect(found).to.have.length(1);
     expect(found[0]?.message).to.contain(owner);

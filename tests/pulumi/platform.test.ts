@@ -10,7 +10,8 @@ import { installAzureMocks, isSecret, mockSubscriptionId, valueOf, type AzureMoc
 import { flexPlan, functionAppHardening, storageHardening, vaultHardening } from './support/hardening.ts';
 import { at, nameValues, ofType, plaintextSecrets, taggable, violations } from './support/inspect.ts';
 import { platformStorageResources } from '../../runtime/platform/platform-storage-layout.ts';
-import { builtInRoles, roleGuidOf, tenantAssignableRoles, zektAssignableRoles, type BuiltInRole } from '../../tenant-stack/azure/role-definitions.ts';
+import { roleGuidOf } from '../../tenant-stack/azure/role-definitions.ts';
+import { documentedRoleIds, documentedRoleOf, expectedTenantAssignableRoles, type DocumentedRole } from '../support/documented-role-ids.ts';
 
 const secretConfig = {
   // A key made for this run: no key material is committed.
@@ -31,7 +32,8 @@ const config = {
   'zekt:allowedIpRanges': '["203.0.113.0/28"]',
 };
 const subscription = `/subscriptions/${mockSubscriptionId}`;
-const guidToRole = new Map<string, BuiltInRole>(Object.entries(builtInRoles).map(([role, guid]) => [guid, role as BuiltInRole]));
+/** Every built-in role the platform and tenant programs may assign (the tenant roles and the secrets-provider key's). */
+const expectedZektRoles: readonly DocumentedRole[] = [...expectedTenantAssignableRoles, 'keyVaultCryptoUser'];
 
 describe('platform stack (Azure) under Pulumi mocks', () => {
   let mocks: AzureMocks;
@@ -47,7 +49,7 @@ describe('platform stack (Azure) under Pulumi mocks', () => {
     ofType(all(), 'managedidentity:UserAssignedIdentity').find((r) => at(r.inputs, 'resourceName') === resourceName) as RecordedResource;
   const grantsOf = (principal: RecordedResource): RecordedResource[] =>
     ofType(all(), 'authorization:RoleAssignment').filter((a) => at(a.inputs, 'principalId') === principal.state.principalId);
-  const roleOf = (a: RecordedResource): string => guidToRole.get(roleGuidOf(String(at(a.inputs, 'roleDefinitionId')))) ?? 'custom';
+  const roleOf = (a: RecordedResource): string => documentedRoleOf.get(roleGuidOf(String(at(a.inputs, 'roleDefinitionId')))) ?? 'custom';
   const targetOf = (a: RecordedResource): string => {
     const scope = String(at(a.inputs, 'scope'));
     return all().find((r) => r.id === scope && r.id !== '')?.name ?? scope;
@@ -283,7 +285,7 @@ describe('platform stack (Azure) under Pulumi mocks', () => {
       expect(at(assignment.inputs, 'conditionVersion'), assignment.urn).to.equal('2.0');
       const condition = String(at(assignment.inputs, 'condition'));
       const lists = [...condition.matchAll(/GuidEquals \{([^}]*)\}/g)].map((m) => (m[1] ?? '').split(',').map((g) => g.trim()).sort());
-      const expected = tenantAssignableRoles.map((r) => builtInRoles[r]).sort();
+      const expected = expectedTenantAssignableRoles.map((r) => documentedRoleIds[r]).sort();
       expect(lists, assignment.urn).to.deep.equal([expected, expected]);
       expect(condition, assignment.urn).to.contain("ActionMatches{'Microsoft.Authorization/roleAssignments/write'}");
       expect(condition, assignment.urn).to.contain("ActionMatches{'Microsoft.Authorization/roleAssignments/delete'}");
@@ -319,7 +321,7 @@ describe('platform stack (Azure) under Pulumi mocks', () => {
       expect(found, found.join('\n')).to.be.empty;
     });
     it('uses only Zekt roles, or a custom role of this stack', () => {
-      const allowed = new Set<string>(zektAssignableRoles.map((r) => builtInRoles[r]));
+      const allowed = new Set<string>(expectedZektRoles.map((r) => documentedRoleIds[r]));
       const custom = new Set(ofType(all(), 'authorization:RoleDefinition').map((r) => r.id));
       const found = assignments()
         .filter((a) => !allowed.has(roleGuidOf(String(at(a.inputs, 'roleDefinitionId')))) && !custom.has(String(at(a.inputs, 'roleDefinitionId'))))
@@ -349,7 +351,7 @@ describe('platform stack (Azure) under Pulumi mocks', () => {
       const rule = at(definition.inputs, 'policyRule') as Record<string, unknown>;
       expect(at(rule, 'then.effect')).to.equal('deny');
       const text = JSON.stringify(rule);
-      for (const role of tenantAssignableRoles) expect(text, role).to.contain(builtInRoles[role]);
+      for (const role of expectedTenantAssignableRoles) expect(text, role).to.contain(documentedRoleIds[role]);
       expect(text).to.contain("[length(split(field('id'), '/'))]");
       const assignment = one('authorization:PolicyAssignment', 'platform-guardrails-broad-role-assignments-assignment');
       expect(at(assignment.inputs, 'scope')).to.equal(subscription);

@@ -7,7 +7,8 @@ import type { RecordedResource } from './support/azure-mocks.ts';
 import { installAzureMocks, isSecret, mockSubscriptionId, valueOf, type AzureMocks } from './support/azure-mocks.ts';
 import { flexPlan, functionAppHardening, storageHardening, vaultHardening } from './support/hardening.ts';
 import { at, nameValues, ofType, plaintextSecrets, taggable, violations } from './support/inspect.ts';
-import { builtInRoles, roleGuidOf, tenantAssignableRoles, type BuiltInRole } from '../../tenant-stack/azure/role-definitions.ts';
+import { roleGuidOf } from '../../tenant-stack/azure/role-definitions.ts';
+import { documentedRoleIds, documentedRoleOf, expectedTenantAssignableRoles } from '../support/documented-role-ids.ts';
 import { tenantOutputKeys, tenantStorageLayout, type TenantStackOutputs } from '../../tenant-stack/tenant-outputs.ts';
 import type { TenantCompartmentArgs } from '../../tenant-stack/azure/tenant-compartment.ts';
 
@@ -223,12 +224,11 @@ describe('tenant stack (Azure) under Pulumi mocks', () => {
   });
 
   describe('role assignments', () => {
-    const guidToRole = new Map<string, BuiltInRole>(Object.entries(builtInRoles).map(([role, guid]) => [guid, role as BuiltInRole]));
     const assignments = (key: 'a' | 'b'): RecordedResource[] => ofType(of(key), 'authorization:RoleAssignment');
     const describeGrant = (a: RecordedResource, resources: readonly RecordedResource[]): string => {
       const scope = String(at(a.inputs, 'scope'));
       const target = resources.find((r) => r.id === scope);
-      return `${guidToRole.get(roleGuidOf(String(at(a.inputs, 'roleDefinitionId')))) ?? 'unknown'} @ ${target ? target.type.split(':').pop() : scope}`;
+      return `${documentedRoleOf.get(roleGuidOf(String(at(a.inputs, 'roleDefinitionId')))) ?? 'unknown'} @ ${target ? target.type.split(':').pop() : scope}`;
     };
 
     it("scopes every role assignment to one of the tenant's own resources (never its resource group, the subscription or another tenant)", () => {
@@ -244,7 +244,7 @@ describe('tenant stack (Azure) under Pulumi mocks', () => {
       expect(found, found.join('\n')).to.be.empty;
     });
     it('uses only roles the tenant stack may assign', () => {
-      const allowed = new Set<string>(tenantAssignableRoles.map((role) => builtInRoles[role]));
+      const allowed = new Set<string>(expectedTenantAssignableRoles.map((role) => documentedRoleIds[role]));
       const found = [...assignments('a'), ...assignments('b')]
         .filter((a) => !allowed.has(roleGuidOf(String(at(a.inputs, 'roleDefinitionId')))))
         .map((a) => `${a.urn}: role ${String(at(a.inputs, 'roleDefinitionId'))} is not allowed`);
@@ -270,10 +270,13 @@ describe('tenant stack (Azure) under Pulumi mocks', () => {
         ]);
       }
     });
-    it("grants the control plane only Key Vault Secrets Officer on the tenant's vault", () => {
+    it("grants the control plane only Secrets Officer on the tenant's vault and Blob Data Contributor on its deployment container", () => {
       for (const key of ['a', 'b'] as const) {
-        const grants = assignments(key).filter((a) => at(a.inputs, 'principalId') === controlPlanePrincipalId).map((a) => describeGrant(a, of(key)));
-        expect(grants).to.deep.equal(['keyVaultSecretsOfficer @ Vault']);
+        const mine = assignments(key).filter((a) => at(a.inputs, 'principalId') === controlPlanePrincipalId);
+        expect(mine.map((a) => describeGrant(a, of(key))).sort()).to.deep.equal(['keyVaultSecretsOfficer @ Vault', 'storageBlobDataContributor @ BlobContainer']);
+        const upload = mine.find((a) => documentedRoleOf.get(roleGuidOf(String(at(a.inputs, 'roleDefinitionId')))) === 'storageBlobDataContributor') as RecordedResource;
+        const container = of(key).find((r) => r.id === String(at(upload.inputs, 'scope'))) as RecordedResource;
+        expect(at(container.inputs, 'containerName'), upload.urn).to.equal('deployment-package');
       }
     });
     it('grants the ingress, when given, only Secrets User on the forward-signing secret', () => {
