@@ -5,7 +5,7 @@
  * event or delivery, 4 refused in its current state (409), 6 the platform or the tenant runtime
  * cannot be reached.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { InvalidTenantIdError, assertTenantId } from '../../tenant-stack/tenant-id.ts';
 import { TenantNotFoundError } from '../tenant-registry.ts';
 import { exitCodes } from './tenants-command.ts';
