@@ -48,8 +48,8 @@ export async function writePlatformDiscovery(stateDir: string, connectionString:
   return () => rm(file(stateDir), { force: true });
 }
 
-/** The running platform's storage connection string (development account only). */
-export async function discoverPlatformStorage(stateDir: string): Promise<string> {
+/** The running local platform's discovery file; `PlatformUnavailableError` when none runs. */
+export async function readPlatformDiscovery(stateDir: string): Promise<PlatformDiscovery> {
   let discovery: PlatformDiscovery;
   try {
     discovery = JSON.parse(await readFile(file(stateDir), 'utf8')) as PlatformDiscovery;
@@ -61,6 +61,12 @@ export async function discoverPlatformStorage(stateDir: string): Promise<string>
   } catch (err) {
     throw new PlatformUnavailableError(`the local platform (pid ${discovery.pid}) is not running: start it with \`npm start\``, { cause: err });
   }
+  return discovery;
+}
+
+/** The running platform's storage connection string (development account only). */
+export async function discoverPlatformStorage(stateDir: string): Promise<string> {
+  const discovery = await readPlatformDiscovery(stateDir);
   if (discovery.storage.accountName !== devStoreAccount.name) {
     throw new PlatformUnavailableError('the local platform uses its own storage account: set ZEKT_STORAGE_CONNECTION_STRING');
   }

@@ -3,11 +3,14 @@
  * directly: the tenant registry and the provisioning queue (the same API the signup endpoint
  * uses), the delivery records. Storage comes from the settings (`ZEKT_STORAGE_CONNECTION_STRING`
  * or `ZEKT_STORAGE_ACCOUNT_NAME` with an identity on Azure), or else from the running local
- * platform (`<state dir>/platform.json`, written by `npm start`). Usage errors exit with 2.
+ * platform (`<state dir>/platform.json`, written by `npm start`). `zekt events|dispatches|subscriptions`
+ * call a tenant runtime's API with a credential derived from the tenant's forward secret, read from
+ * the platform vault (`ZEKT_PLATFORM_VAULT_URL` with the operator's Azure identity, or the running
+ * local platform's vault). Usage errors exit with 2.
  * `zekt worker [--drain]` runs the provisioning worker itself (the Azure target's job).
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig, loadDotEnv, loadLocalSettings } from '../../runtime/config.ts';
+import { ConfigError, loadConfig, loadDotEnv, loadLocalSettings, type ZektConfig } from '../../runtime/config.ts';
 import { createStorage, type Storage } from '../../runtime/storage/create-storage.ts';
 import { platformStorageLayout } from '../../runtime/platform/platform-storage-layout.ts';
 import { createDeliveryStore } from '../../runtime/ingress/delivery-store.ts';
@@ -22,14 +25,46 @@ import { exitCodes, tenantsCommand } from './tenants-command.ts';
 import { deliveriesCommand } from './deliveries-command.ts';
 import { appCommand } from './app-command.ts';
 import { createLogger } from '../../runtime/core/logger.ts';
+import { DefaultAzureCredential } from '@azure/identity';
+import { createKeyVaultSecretStore, type SecretStore } from '../../runtime/core/secret-store.ts';
+import { discoverPlatformVault } from '../../local/platform-vault-discovery.ts';
+import { createTenantApiClient, type TenantApiClient } from './tenant-api-client.ts';
+import { createTenantForwardSecretReader } from './tenant-forward-secret.ts';
+import type { TenantApiCommandDeps } from './tenant-api-command.ts';
+import { eventsCommand } from './events-command.ts';
+import { dispatchesCommand } from './dispatches-command.ts';
+import { subscriptionsCommand } from './subscriptions-command.ts';
 
-let storage: Promise<Storage> | undefined;
-/** The platform's storage, resolved once, when a command first needs it. */
-function platformStorage(): Promise<Storage> {
-  return (storage ??= (async () => {
+let platform: Promise<{ config: ZektConfig; storage: Storage }> | undefined;
+/** The platform's settings and storage, resolved once, when a command first needs them. */
+function platformSettings(): Promise<{ config: ZektConfig; storage: Storage }> {
+  return (platform ??= (async () => {
     const local = loadLocalSettings(process.env);
     const found = local.storageGiven ? {} : { ZEKT_STORAGE_CONNECTION_STRING: await discoverPlatformStorage(local.stateDir) };
-    return createStorage(loadConfig(process.env, found).storage);
+    const config = loadConfig(process.env, found);
+    return { config, storage: createStorage(config.storage) };
+  })());
+}
+const platformStorage = async () => (await platformSettings()).storage;
+
+let tenantApi: Promise<TenantApiClient> | undefined;
+/** The tenant runtimes' API, as the platform's operator: the registry for where, the vault for the secret. */
+function operatorTenantApi(): Promise<TenantApiClient> {
+  return (tenantApi ??= (async () => {
+    const { config, storage: s } = await platformSettings();
+    let platformVault: SecretStore;
+    let readTenantVaultSecret: ((vaultUri: string, name: string) => Promise<string | undefined>) | undefined;
+    if (config.platformVaultUrl) {
+      const credential = new DefaultAzureCredential();
+      platformVault = createKeyVaultSecretStore({ vaultUrl: config.platformVaultUrl, credential });
+      readTenantVaultSecret = (vaultUri, name) => createKeyVaultSecretStore({ vaultUrl: vaultUri, credential }).get(name);
+    } else {
+      platformVault = await discoverPlatformVault(loadLocalSettings(process.env).stateDir);
+    }
+    return createTenantApiClient({
+      registry: createTenantRegistry({ table: s.table(tenantsTableName) }),
+      forwardSecret: createTenantForwardSecretReader({ platformVault, ...(readTenantVaultSecret ? { readTenantVaultSecret } : {}) }),
+    });
   })());
 }
 
@@ -75,6 +110,10 @@ program.addCommand(
     out,
   }),
 );
+const tenantApiDeps: TenantApiCommandDeps = { tenantApi: operatorTenantApi, out, setExitCode, unavailable: [PlatformUnavailableError, ConfigError] };
+program.addCommand(eventsCommand(tenantApiDeps));
+program.addCommand(dispatchesCommand(tenantApiDeps));
+program.addCommand(subscriptionsCommand(tenantApiDeps));
 program
   .command('worker')
   .description('run the provisioning worker on the queue (Azure target: the platform job; locally `npm start` runs it)')

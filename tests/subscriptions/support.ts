@@ -11,7 +11,7 @@ import { startAzurite, devStoreAccount, type AzuriteInstance, type StorageAccoun
 import { startGitHubDouble, type GitHubDouble } from '../../local/github-double/index.ts';
 import { createStorage, type Storage } from '../../runtime/storage/create-storage.ts';
 import { platformStorageLayout, platformStorageResources } from '../../runtime/platform/platform-storage-layout.ts';
-import { cachedSecretStore, platformSecretNames } from '../../runtime/core/secret-store.ts';
+import { cachedSecretStore, platformSecretNames, type SecretStore } from '../../runtime/core/secret-store.ts';
 import { createLocalHost, type LocalHost } from '../../runtime/local-host/create-local-host.ts';
 import { createIdentity } from '../../runtime/identity/create-identity.ts';
 import { createTenantAccountsStore } from '../../runtime/identity/tenant-accounts-store.ts';
@@ -57,9 +57,11 @@ export interface World {
   readonly platformUrl: string;
   readonly registry: TenantRegistry;
   readonly installations: InstallationRegistry;
+  /** The platform vault (tenants' forward secrets under `tenant-<id>-forward-secret`). */
+  readonly vault: SecretStore;
   readonly lines: Record<string, unknown>[];
-  /** A tenant runtime, marked ready in the registry (its owner signs up first when given). */
-  addTenant(tenantId: string): Promise<TenantRuntime>;
+  /** A tenant runtime, marked ready in the registry (its owner signs up first when given); `dispatch`: orchestration runs too. */
+  addTenant(tenantId: string, options?: { dispatch?: boolean }): Promise<TenantRuntime>;
   /** Signs a user in through the double's OAuth and signs them up: their tenant is `login`. */
   signUp(login: string): Promise<Browser>;
   close(): Promise<void>;
@@ -106,7 +108,7 @@ export async function startSubscriptionsWorld(tenantIds: readonly string[]): Pro
   const platform = await createLocalHost({ table: identity.functions, log, port });
   const runtimes: TenantRuntime[] = [];
 
-  async function addTenant(tenantId: string): Promise<TenantRuntime> {
+  async function addTenant(tenantId: string, options: { dispatch?: boolean } = {}): Promise<TenantRuntime> {
     const tenantAccount = accounts.get(tenantId);
     if (!tenantAccount) throw new Error(`no storage account for ${tenantId}`);
     const tenantStorage = createStorage({ kind: 'connection-string', connectionString: azurite.connectionString(tenantAccount) });
@@ -126,6 +128,9 @@ export async function startSubscriptionsWorld(tenantIds: readonly string[]): Pro
         forwardSecrets: async () => ({ current: forwardSecret }),
         broker: createBrokerClient({ brokerUrl: platformUrl, credential: createLocalIdentityCredential(id), audience: 'api://zekt-broker' }),
         githubApiUrl: double.apiUrl,
+        ...(options.dispatch
+          ? { dispatch: { apiUrl: double.apiUrl, retrySchedule: [1], timeoutMs: 5000, budgetPerMinute: 80, budgetPerHour: 500, confirmAfterSeconds: 600 } }
+          : {}),
       });
     const host = await createLocalHost({
       table,
@@ -197,6 +202,7 @@ export async function startSubscriptionsWorld(tenantIds: readonly string[]): Pro
     platformUrl,
     registry,
     installations,
+    vault,
     lines,
     addTenant,
     async signUp(login) {

@@ -21,6 +21,9 @@ export function eventJson(e: ZektEvent) {
     messages: e.messages.map((m) => ({ id: m.id, name: m.name ?? null, url: m.url, sha256: m.sha256, size: m.size, expires_at: m.expiresAt })),
     installation_id: e.installationId ?? null,
     created_at: e.createdAt,
+    settled_at: e.settledAt ?? null,
+    settlement_sequence: e.settlementSequence ?? null,
+    summary: e.summary ?? null,
   };
 }
 

@@ -1,8 +1,8 @@
 /**
  * Wires orchestration onto a tenant's own storage: events in `events`, delivery records and the
  * rate budget in `deliveries`, subscriptions in `subscriptions`, work on the `deliveries` queue.
- * Adds to the tenant's function table the queue function (fan-out, dispatch), the sweeper timer
- * and the four API routes; hands other parts what they call (`enqueueRun` for the intake,
+ * Adds to the tenant's function table the queue function (fan-out, dispatch, settled reports), the
+ * sweeper timer and the four API routes; hands other parts what they call (`enqueueRun` for the intake,
  * `linkDelivery` and `wasMessageDeliveredTo` for the message endpoint).
  */
 import type { Logger } from '../../core/logger.ts';
@@ -25,6 +25,9 @@ import { createDeliverySweeper } from './sweep-deliveries.ts';
 import { createRedeliver } from './redeliver-delivery.ts';
 import { createWasMessageDeliveredTo } from './was-message-delivered-to.ts';
 import { createDeliveryMessageHandler, type RunMessage } from './handle-delivery-message.ts';
+import { createEventSettlement, hasEnded } from './settle-event.ts';
+import { buildSettledReportPayload } from './settled-report.ts';
+import type { DeliveryStore } from './delivery-store.ts';
 import { createTenantApiHandlers } from './tenant-api-handlers.ts';
 
 /** The dispatch settings (runtime/config.ts, `ZEKT_DISPATCH_*`). */
@@ -63,6 +66,8 @@ export function createOrchestration(deps: OrchestrationDeps) {
   const queue = deps.storage.queue(queueName);
   const events = createEventStore(deps.storage.table(eventsTable));
   const deliveries = createDeliveryStore(deps.storage.table(deliveriesTable));
+  const reports = createDeliveryStore(deps.storage.table(deliveriesTable), 'report');
+  const subscriptions = createSubscriptionIndex(deps.storage.table(subscriptionsTable));
   const budget = createRateBudget({
     table: deps.storage.table(deliveriesTable),
     perMinute: deps.config.budgetPerMinute,
@@ -73,8 +78,9 @@ export function createOrchestration(deps: OrchestrationDeps) {
   const broker: TokenSource = deps.broker ?? {
     installationToken: () => Promise.reject(new Error('this tenant runtime has no token broker configured (ZEKT_BROKER_URL)')),
   };
-  const dispatcher = createDispatcher({
-    deliveries,
+  const staleMs = deps.staleMs ?? 120_000;
+  // Deliveries and settled reports share the tokens, the budget and the retry rules.
+  const dispatcherOptions = {
     events,
     budget,
     tokens: createDispatchTokens(broker, now),
@@ -85,22 +91,64 @@ export function createOrchestration(deps: OrchestrationDeps) {
     log,
     now,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  };
+  const reportDispatcher = createDispatcher({
+    ...dispatcherOptions,
+    deliveries: reports,
+    messageKind: 'report',
+    clientPayload: async (event, record) => buildSettledReportPayload(event, record, await deliveries.ofEvent(event.id)),
   });
-  const enqueue = (id: string) => dispatcher.enqueue(id);
-  const fanOut = createFanOut({
+  const settlement = createEventSettlement({
     events,
     deliveries,
-    subscriptions: createSubscriptionIndex(deps.storage.table(subscriptionsTable)),
+    reports,
+    publishPolicyOf: (id) => subscriptions.publishPolicyOf(id),
+    enqueueReport: (id) => reportDispatcher.enqueue(id),
+    recheckMs: staleMs,
+    log,
+    now,
+  });
+  /** A failed check is repaired by the sweeper; it must not fail the transition that prompted it. */
+  const settleQuietly = (eventId: string) =>
+    settlement.check(eventId).catch((err: unknown) => log.warn({ eventId, err: { name: (err as Error).name, message: (err as Error).message } }, 'settlement check failed; the sweeper retries'));
+  // Every write that ends a delivery (dead, completed, unconfirmed) goes through `update`: that is where settlement is noticed.
+  const observed: DeliveryStore = {
+    ...deliveries,
+    async update(id, change) {
+      const record = await deliveries.update(id, change);
+      if (record && hasEnded(record.status)) await settleQuietly(record.eventId);
+      return record;
+    },
+  };
+  const dispatcher = createDispatcher({ ...dispatcherOptions, deliveries: observed });
+  const enqueue = (id: string) => dispatcher.enqueue(id);
+  const fanOutEvent = createFanOut({
+    events,
+    deliveries,
+    subscriptions,
     messagesOfRun: deps.messagesOfRun ?? (async () => []),
     enqueue,
     log,
     now: () => new Date(now()),
   });
-  const linker = createRunLinker({ deliveries, log, now: () => new Date(now()) });
-  const redeliver = createRedeliver({ deliveries, enqueue, now: () => new Date(now()) });
-  const sweep = createDeliverySweeper({ deliveries, enqueue, staleMs: deps.staleMs ?? 120_000, confirmAfterMs: deps.config.confirmAfterSeconds * 1000, log, now });
-  const handleMessage = createDeliveryMessageHandler({ fanOut, onConsumerRun: linker.onConsumerRun, dispatcher });
-  const api = createTenantApiHandlers({ tenantId: deps.tenantId, secrets: deps.secrets, events, deliveries, redeliver });
+  // The first check puts the event on the open list (and settles one no consumer matched).
+  const fanOut = async (run: WorkflowState) => {
+    const result = await fanOutEvent(run);
+    if (result) await settlement.check(result.event.id);
+    return result;
+  };
+  const linker = createRunLinker({ deliveries: observed, log, now: () => new Date(now()) });
+  const redeliverDelivery = createRedeliver({ deliveries, enqueue, now: () => new Date(now()) });
+  // A redelivery reopens a settled event (a new sequence); its next settlement reports again.
+  const redeliver = async (id: string) => {
+    const record = await redeliverDelivery(id);
+    await settleQuietly(record.eventId);
+    return record;
+  };
+  const sweepDeliveries = createDeliverySweeper({ deliveries: observed, enqueue, staleMs, confirmAfterMs: deps.config.confirmAfterSeconds * 1000, log, now });
+  const sweep = async () => ({ ...(await sweepDeliveries()), ...(await settlement.sweep()) });
+  const handleMessage = createDeliveryMessageHandler({ fanOut, onConsumerRun: linker.onConsumerRun, dispatcher, reports: reportDispatcher });
+  const api = createTenantApiHandlers({ tenantId: deps.tenantId, secrets: deps.secrets, events, deliveries, reports, redeliver });
 
   const functions: FunctionDefinition[] = [
     { kind: 'queue', name: 'deliveries', queueName, handler: (message) => handleMessage(message) },
@@ -115,6 +163,8 @@ export function createOrchestration(deps: OrchestrationDeps) {
     functions,
     events,
     deliveries,
+    reports,
+    settlement,
     budget,
     sweep,
     redeliver,

@@ -4,6 +4,8 @@
  *   (epoch ms) as columns the sweeper filters on; every change is an ETag-guarded replace;
  * - `run-link` / `<consumerRepositoryId>-<runId>`: the correlation id a consumer run was linked by, so
  *   that run's later webhooks update the record even when its title carries no correlation id.
+ * The settled reports (settle-event.ts) are records of the same shape in a partition of their own
+ * (`report` / `<eventId>.<sequence>`), kept by a second store over the same table.
  */
 import type { TableClient } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
@@ -23,8 +25,8 @@ export interface StoredDelivery {
   readonly etag: string;
 }
 
-const toRow = (r: DeliveryRecord) => ({
-  partitionKey: 'delivery',
+const toRow = (r: DeliveryRecord, partitionKey: string) => ({
+  partitionKey,
   rowKey: r.id,
   value: JSON.stringify(r),
   status: r.status,
@@ -32,10 +34,10 @@ const toRow = (r: DeliveryRecord) => ({
   dueAt: Date.parse(r.nextAttemptAt ?? r.updatedAt),
 });
 
-export function createDeliveryStore(table: TableClient) {
+export function createDeliveryStore(table: TableClient, partition: 'delivery' | 'report' = 'delivery') {
   async function read(id: string): Promise<StoredDelivery | undefined> {
     try {
-      const row = await table.getEntity<Row>('delivery', id);
+      const row = await table.getEntity<Row>(partition, id);
       return { record: JSON.parse(row.value) as DeliveryRecord, etag: row.etag ?? '*' };
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
@@ -56,7 +58,7 @@ export function createDeliveryStore(table: TableClient) {
     /** Creates the record unless it exists; true when this call created it. */
     async createIfAbsent(record: DeliveryRecord): Promise<boolean> {
       try {
-        await table.createEntity(toRow(record));
+        await table.createEntity(toRow(record, partition));
         return true;
       } catch (err) {
         if (statusOf(err) === 409) return false;
@@ -67,7 +69,7 @@ export function createDeliveryStore(table: TableClient) {
     /** Replaces the record if it is unchanged since `etag` was read; answers the new etag. */
     async replace(record: DeliveryRecord, etag: string): Promise<string> {
       try {
-        const result = await table.updateEntity(toRow(record), 'Replace', { etag });
+        const result = await table.updateEntity(toRow(record, partition), 'Replace', { etag });
         return result.etag ?? '*';
       } catch (err) {
         if (statusOf(err) === 412 || statusOf(err) === 409) throw new DeliveryChangedError(`delivery ${record.id} changed meanwhile`, { cause: err });
@@ -98,21 +100,21 @@ export function createDeliveryStore(table: TableClient) {
     /** The deliveries of one event (their ids start with the event's). */
     async ofEvent(eventId: string): Promise<DeliveryRecord[]> {
       const found: DeliveryRecord[] = [];
-      const filter = odata`PartitionKey eq 'delivery' and RowKey ge ${`${eventId}.`} and RowKey lt ${`${eventId}/`}`;
+      const filter = odata`PartitionKey eq ${partition} and RowKey ge ${`${eventId}.`} and RowKey lt ${`${eventId}/`}`;
       for await (const row of table.listEntities<Row>({ queryOptions: { filter } })) found.push(JSON.parse(row.value) as DeliveryRecord);
       return found;
     },
 
     /** In delivery id order, optionally of one status. */
     list(options: { status?: DeliveryStatus; limit: number; cursor?: string }): Promise<Page<DeliveryRecord>> {
-      const filter = options.status ? odata`PartitionKey eq 'delivery' and status eq ${options.status}` : `PartitionKey eq 'delivery'`;
+      const filter = options.status ? odata`PartitionKey eq ${partition} and status eq ${options.status}` : odata`PartitionKey eq ${partition}`;
       return page(filter, options);
     },
 
     /** Queued records due before `dueBefore` that no dispatcher holds (the sweeper re-enqueues them). */
     async staleQueued(now: number, dueBefore: number): Promise<DeliveryRecord[]> {
       const found: DeliveryRecord[] = [];
-      const filter = odata`PartitionKey eq 'delivery' and status eq 'queued' and dueAt lt ${dueBefore} and leaseUntil lt ${now}`;
+      const filter = odata`PartitionKey eq ${partition} and status eq 'queued' and dueAt lt ${dueBefore} and leaseUntil lt ${now}`;
       for await (const row of table.listEntities<Row>({ queryOptions: { filter } })) found.push(JSON.parse(row.value) as DeliveryRecord);
       return found;
     },
@@ -120,7 +122,7 @@ export function createDeliveryStore(table: TableClient) {
     /** Dispatched records with no linked run whose dispatch is older than `before`. */
     async unlinkedSince(before: number): Promise<DeliveryRecord[]> {
       const found: DeliveryRecord[] = [];
-      const filter = odata`PartitionKey eq 'delivery' and status eq 'dispatched' and dueAt lt ${before}`;
+      const filter = odata`PartitionKey eq ${partition} and status eq 'dispatched' and dueAt lt ${before}`;
       for await (const row of table.listEntities<Row>({ queryOptions: { filter } })) found.push(JSON.parse(row.value) as DeliveryRecord);
       return found;
     },

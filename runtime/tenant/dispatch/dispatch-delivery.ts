@@ -17,13 +17,15 @@ import { BrokerRefusedError } from '../broker-client.ts';
 import type { DeliveryRecord } from './delivery-record.ts';
 import { DeliveryChangedError, type DeliveryStore } from './delivery-store.ts';
 import type { EventStore } from './event-store.ts';
+import type { ZektEvent } from './zekt-event.ts';
 import type { RateBudget } from './rate-budget.ts';
 import type { DispatchTokens } from './dispatch-tokens.ts';
 import { buildClientPayload } from './client-payload.ts';
 import { classifyDispatchResponse, type DispatchVerdict } from './classify-dispatch-response.ts';
 
 export interface DispatchMessage {
-  readonly kind: 'dispatch';
+  /** `dispatch`: a delivery to a consumer; `report`: a settled report to a provider (settle-event.ts). */
+  readonly kind: 'dispatch' | 'report';
   readonly deliveryId: string;
 }
 
@@ -44,15 +46,21 @@ export interface DispatcherOptions {
   readonly fetch?: typeof fetch;
   readonly log: Logger;
   readonly now?: () => number;
+  /** The queue message kind this dispatcher's records travel as (`dispatch` by default). */
+  readonly messageKind?: DispatchMessage['kind'];
+  /** The `client_payload` of a record (the consumer's event payload by default). */
+  readonly clientPayload?: (event: ZektEvent, record: DeliveryRecord) => Promise<Record<string, unknown>> | Record<string, unknown>;
 }
 
 export function createDispatcher(options: DispatcherOptions) {
   const now = options.now ?? Date.now;
   const leaseMs = options.leaseMs ?? Math.max(60_000, options.timeoutMs * 3);
   const doFetch = options.fetch ?? fetch;
+  const kind = options.messageKind ?? 'dispatch';
+  const clientPayload = options.clientPayload ?? buildClientPayload;
 
   const enqueue = (deliveryId: string, delayMs = 0) =>
-    sendJson(options.queue, { kind: 'dispatch', deliveryId } satisfies DispatchMessage, delayMs > 0 ? Math.ceil(delayMs / 1000) : undefined);
+    sendJson(options.queue, { kind, deliveryId } satisfies DispatchMessage, delayMs > 0 ? Math.ceil(delayMs / 1000) : undefined);
 
   /** Writes the outcome, keeping what a run link wrote meanwhile (a run may start before we record 204). */
   async function settle(id: string, change: (r: DeliveryRecord) => DeliveryRecord): Promise<DeliveryRecord | undefined> {
@@ -79,6 +87,7 @@ export function createDispatcher(options: DispatcherOptions) {
       }
       return { verdict: { kind: 'transient', reason: `no token from the broker: ${(err as Error).message}` }, sent: false };
     }
+    const payload = await clientPayload(event, record);
     const slot = await options.budget.acquire(token.installationId);
     const installationId = token.installationId;
     if (!slot.granted) return { verdict: { kind: 'rate-limited', untilMs: now() + slot.waitMs, reason: 'waiting for the rate budget' }, sent: false, budgetWait: true, installationId };
@@ -92,7 +101,7 @@ export function createDispatcher(options: DispatcherOptions) {
           'x-github-api-version': '2022-11-28',
           'user-agent': 'zekt-dispatcher',
         },
-        body: JSON.stringify({ event_type: record.eventType, client_payload: buildClientPayload(event, record) }),
+        body: JSON.stringify({ event_type: record.eventType, client_payload: payload }),
         signal: AbortSignal.timeout(options.timeoutMs),
       });
       const text = res.status === 204 ? '' : await res.text().catch(() => '');

@@ -4,15 +4,23 @@
  * - `event` / `<eventId>`: the event; created with `create`, so the first writer wins and every
  *   later copy of the same run attempt finds it (exactly once per attempt);
  * - `event-time` / `<inverted created time>-<eventId>`: the same event, for listing newest first;
- * - `message` / `<messageId>`: the event that references a message (for `WasMessageDeliveredTo`).
+ * - `message` / `<messageId>`: the event that references a message (for `WasMessageDeliveredTo`);
+ * - `open` / `<eventId>`: an event not yet settled (settle-event.ts), with `checkedAt` (epoch ms),
+ *   so the sweeper can settle one whose last delivery ended while its process died.
  * The index rows are upserts of values derived from the event, written after it, so a crash
  * between the writes is repaired by the next copy (the fan-out is retried until it succeeds).
  */
 import type { TableClient } from '@azure/data-tables';
+import { odata } from '@azure/data-tables';
 import { statusOf } from '../../storage/status-of.ts';
 import type { ZektEvent } from './zekt-event.ts';
 
-type Row = { partitionKey: string; rowKey: string; value: string };
+type Row = { partitionKey: string; rowKey: string; value: string; etag?: string };
+
+/** The event changed between its read and its write too often. */
+export class EventChangedError extends Error {
+  override name = 'EventChangedError';
+}
 
 /** Row keys sort ascending; 10^13 ms (year 2286) minus the time sorts the newest first. */
 const newestFirst = (event: ZektEvent) => `${String(1e13 - Date.parse(event.createdAt)).padStart(13, '0')}-${event.id}`;
@@ -61,6 +69,59 @@ export function createEventStore(table: TableClient) {
       if (first.done) return { items: [] };
       const page = first.value;
       return { items: page.map((r) => JSON.parse(r.value) as ZektEvent), ...(page.continuationToken ? { next: page.continuationToken } : {}) };
+    },
+
+    /**
+     * Reads, changes and writes the event under its ETag until no concurrent change meets it, and
+     * repeats the value on its listing row. `change` answers undefined to leave it as it is.
+     */
+    async update(id: string, change: (current: ZektEvent) => ZektEvent | undefined): Promise<ZektEvent | undefined> {
+      for (let i = 0; i < 10; i++) {
+        let row: Row;
+        try {
+          row = await table.getEntity<Row>('event', id);
+        } catch (err) {
+          if (statusOf(err) === 404) return undefined;
+          throw err;
+        }
+        const current = JSON.parse(row.value) as ZektEvent;
+        const next = change(current);
+        if (!next) return current;
+        try {
+          await table.updateEntity({ partitionKey: 'event', rowKey: id, value: JSON.stringify(next) }, 'Replace', { etag: row.etag ?? '*' });
+        } catch (err) {
+          if (statusOf(err) === 412 || statusOf(err) === 409) continue;
+          throw err;
+        }
+        // A later update may overtake this upsert; the next one repeats its own value (the listing is a copy).
+        await table.upsertEntity({ partitionKey: 'event-time', rowKey: newestFirst(next), value: JSON.stringify(next) }, 'Replace');
+        return next;
+      }
+      throw new EventChangedError(`event ${id}: too much contention`);
+    },
+
+    /** Notes that the event is open at `sequence` (or, without it, still open at `at`): the sweeper looks at it again later. */
+    async markOpen(id: string, at: number, sequence?: number): Promise<void> {
+      await table.upsertEntity({ partitionKey: 'open', rowKey: id, checkedAt: at, ...(sequence !== undefined ? { sequence } : {}) }, 'Merge');
+    },
+
+    /** Takes the event off the open list, unless a later sequence reopened it meanwhile. */
+    async markSettled(id: string, sequence: number): Promise<void> {
+      try {
+        const row = await table.getEntity<{ sequence?: number; etag?: string }>('open', id);
+        if ((row.sequence ?? 0) > sequence) return;
+        await table.deleteEntity('open', id, { etag: row.etag ?? '*' });
+      } catch (err) {
+        // Gone already, or reopened between the read and the delete.
+        if (statusOf(err) !== 404 && statusOf(err) !== 412) throw err;
+      }
+    },
+
+    /** Open events last looked at before `before`, at most `limit`. */
+    async openSince(before: number, limit: number): Promise<string[]> {
+      const pages = table.listEntities<Row>({ queryOptions: { filter: odata`PartitionKey eq 'open' and checkedAt lt ${before}` } }).byPage({ maxPageSize: limit });
+      const first = await pages.next();
+      return first.done ? [] : first.value.map((r) => r.rowKey);
     },
 
     /** The id of the event that references a message, if any. */

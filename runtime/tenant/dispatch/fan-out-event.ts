@@ -9,6 +9,9 @@
  * message names: the sweeper re-enqueues queued records that are overdue. A later copy of the
  * webhook finds the event and the records and creates nothing more.
  *
+ * A run whose title carries a settled report's id (settled-report.ts) makes no event: it is the
+ * provider's answer to a report, and an event of it would report again without end.
+ *
  * Which consumers match is decided when the records are written; a copy processed after the
  * subscriptions changed only adds records for newly matching consumers, never removes one.
  */
@@ -20,6 +23,7 @@ import { correlationIdOf, deliveryIdOf, type DeliveryRecord } from './delivery-r
 import type { DeliveryStore } from './delivery-store.ts';
 import type { EventStore } from './event-store.ts';
 import { matchSubscriptions } from './match-subscriptions.ts';
+import { carriesReportId } from './settled-report.ts';
 import { buildZektEvent, type ZektEvent } from './zekt-event.ts';
 
 export interface FanOutOptions {
@@ -36,6 +40,10 @@ export function createFanOut(options: FanOutOptions) {
   const now = options.now ?? (() => new Date());
   return async function fanOutEvent(run: WorkflowState): Promise<{ event: ZektEvent; created: DeliveryRecord[] } | undefined> {
     if (run.kind !== 'run' || run.status !== 'completed') return undefined;
+    if (carriesReportId(run.displayTitle)) {
+      options.log.info({ runId: run.runId, repository: run.repository }, 'a run started by a settled report makes no event');
+      return undefined;
+    }
     const messages = await options.messagesOfRun({ repositoryId: run.repositoryId, runId: run.runId, runAttempt: run.runAttempt });
     const { event, created: eventCreated } = await options.events.createIfAbsent(buildZektEvent(run, messages, now()));
     const [subscriptions, policy] = await Promise.all([options.subscriptions.subscriptionsTo(event.provider.id), options.subscriptions.publishPolicyOf(event.provider.id)]);

@@ -44,6 +44,8 @@ export interface TenantApiOptions {
   readonly secrets: () => Promise<ForwardSecrets | undefined>;
   readonly events: EventStore;
   readonly deliveries: DeliveryStore;
+  /** The settled reports sent to the provider (`report` partition). */
+  readonly reports?: DeliveryStore;
   readonly redeliver: (id: string) => Promise<DeliveryRecord>;
 }
 
@@ -67,8 +69,8 @@ export function createTenantApiHandlers(options: TenantApiOptions): Record<'list
       const id = request.params.id ?? '';
       const event = /^\d+-\d+-\d+$/.test(id) ? await options.events.get(id) : undefined;
       if (!event) return { status: 404, jsonBody: { error: 'no such event' } };
-      const deliveries = await options.deliveries.ofEvent(event.id);
-      return { status: 200, jsonBody: { event: eventJson(event), deliveries: deliveries.map(deliveryJson) } };
+      const [deliveries, reports] = await Promise.all([options.deliveries.ofEvent(event.id), options.reports?.ofEvent(event.id) ?? []]);
+      return { status: 200, jsonBody: { event: eventJson(event), deliveries: deliveries.map(deliveryJson), settled_reports: reports.map(deliveryJson) } };
     }),
 
     listDeliveries: guard(async (request) => {

@@ -25,6 +25,26 @@ export interface ZektEvent {
   /** The installation the provider's webhook came through. */
   readonly installationId?: number;
   readonly createdAt: string;
+  /**
+   * Settlement (settle-event.ts): the sum of its deliveries' generations when last looked at — it
+   * grows with each redelivery and each delivery added later, so each reopening has its own number.
+   */
+  readonly settlementSequence?: number;
+  /** When every delivery of that sequence had ended (`completed`, `unconfirmed`, `dead`); absent while open. */
+  readonly settledAt?: string;
+  /** What the last settlement found; kept while a redelivery has the event open again. */
+  readonly summary?: SettlementSummary;
+}
+
+/** How the deliveries of an event ended, counted at its settlement. */
+export interface SettlementSummary {
+  readonly sequence: number;
+  readonly deliveries: number;
+  readonly completed: number;
+  readonly unconfirmed: number;
+  readonly dead: number;
+  /** Completed deliveries by their consumer run's conclusion (`success`, `failure`, …). */
+  readonly conclusions: Readonly<Record<string, number>>;
 }
 
 export const eventIdOf = (run: { repositoryId: number; runId: number; runAttempt: number }) => `${run.repositoryId}-${run.runId}-${run.runAttempt}`;
