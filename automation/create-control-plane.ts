@@ -122,6 +122,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
         logLevel: config.logLevel,
         ...(config.publicUrl ? { platformUrl: config.publicUrl } : {}),
         githubApiUrl: config.github.apiUrl,
+        githubOidcIssuer: config.github.oidcIssuer,
       });
     });
 

@@ -231,6 +231,11 @@ export const settings: readonly SettingDefinition[] = [
     example: '600',
   },
   {
+    name: 'WEBSITE_HOSTNAME',
+    description: "Set by Azure Functions itself: the app's host name. A tenant runtime on Azure without `ZEKT_TENANT_BASE_URL` is reached at `https://<WEBSITE_HOSTNAME>`.",
+    example: 'func-acme-0123456789ab.azurewebsites.net',
+  },
+  {
     name: 'ZEKT_TENANT_BASE_URL',
     description:
       "Tenant runtime: its own public base URL; the references of its messages point at `<base>/api/messages/<id>`.",
@@ -358,6 +363,7 @@ const schema = z
     ZEKT_DISPATCH_BUDGET_PER_HOUR: z.coerce.number().int().positive().default(500),
     ZEKT_DELIVERY_CONFIRM_SECONDS: z.coerce.number().positive().default(600),
     ZEKT_TENANT_BASE_URL: url.optional(),
+    WEBSITE_HOSTNAME: z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a host name').optional(),
     // Table entities hold at most 1 MiB; a message's ciphertext is split over 32 KiB properties.
     ZEKT_MESSAGE_MAX_BYTES: z.coerce.number().int().min(1024).max(512 * 1024).default(64 * 1024),
     ZEKT_MESSAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(256).default(32),
@@ -645,7 +651,11 @@ export function loadConfig(env: Environment, overrides: Environment = {}): ZektC
       ...(e.ZEKT_TENANT_ID ? { tenantId: e.ZEKT_TENANT_ID } : {}),
       ...(e.ZEKT_TENANT_VAULT_URL ? { vaultUrl: e.ZEKT_TENANT_VAULT_URL.replace(/\/$/, '') } : {}),
       ...(e.ZEKT_BROKER_URL ? { brokerUrl: e.ZEKT_BROKER_URL.replace(/\/$/, '') } : {}),
-      ...(e.ZEKT_TENANT_BASE_URL ? { baseUrl: e.ZEKT_TENANT_BASE_URL.replace(/\/$/, '') } : {}),
+      ...(e.ZEKT_TENANT_BASE_URL
+        ? { baseUrl: e.ZEKT_TENANT_BASE_URL.replace(/\/$/, '') }
+        : e.WEBSITE_HOSTNAME
+          ? { baseUrl: `https://${e.WEBSITE_HOSTNAME}` }
+          : {}),
       messages: { maxBytes: e.ZEKT_MESSAGE_MAX_BYTES, maxDepth: e.ZEKT_MESSAGE_MAX_DEPTH, ttlSeconds: Math.round(e.ZEKT_MESSAGE_TTL_DAYS * 86400) },
       ...(e.ZEKT_LOCAL_IDENTITY_CLIENT_ID && e.ZEKT_LOCAL_IDENTITY_SECRET
         ? { localIdentity: { clientId: e.ZEKT_LOCAL_IDENTITY_CLIENT_ID, secret: e.ZEKT_LOCAL_IDENTITY_SECRET } }

@@ -8,10 +8,9 @@ import { ManagedIdentityCredential } from '@azure/identity';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../core/logger.ts';
 import { createKeyVaultSecretStore } from '../core/secret-store.ts';
-import { zektVersion } from '../core/version.ts';
 import { createStorage } from '../storage/create-storage.ts';
 import { createTenantFunctions } from '../tenant/tenant-functions.ts';
-import { tenantSecretNames } from '../../tenant-stack/tenant-secrets.ts';
+import { tenantDepsFromConfig } from '../tenant/tenant-deps-from-config.ts';
 import { registerFunctions } from './register-functions.ts';
 
 const config = loadConfig(process.env);
@@ -25,14 +24,16 @@ const credential = new ManagedIdentityCredential(
 );
 const vault = createKeyVaultSecretStore({ vaultUrl: config.tenantRuntime.vaultUrl, credential });
 registerFunctions(
-  createTenantFunctions({
-    tenantId,
-    storage,
-    log,
-    version: zektVersion,
-    forwardSecrets: async () => {
-      const current = await vault.get(tenantSecretNames.forwardSigningSecret);
-      return current ? { current } : undefined;
-    },
-  }),
+  createTenantFunctions(
+    tenantDepsFromConfig({
+      config,
+      tenantId,
+      storage,
+      log,
+      vault,
+      identity: credential,
+      // ZEKT_TENANT_BASE_URL, else the WEBSITE_HOSTNAME Azure sets on every Functions app (config.ts).
+      baseUrl: () => config.tenantRuntime.baseUrl ?? '',
+    }),
+  ),
 );

@@ -6,15 +6,13 @@
  */
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../core/logger.ts';
-import { zektVersion } from '../core/version.ts';
 import { createStorage } from '../storage/create-storage.ts';
 import { createLocalHost } from '../local-host/create-local-host.ts';
 import { createTenantFunctions } from './tenant-functions.ts';
 import { createKeyVaultSecretStore } from '../core/secret-store.ts';
 import { createLocalIdentityCredential } from '../core/local-identity.ts';
 import { ManagedIdentityCredential } from '@azure/identity';
-import { tenantSecretNames } from '../../tenant-stack/tenant-secrets.ts';
-import { createBrokerClient } from './broker-client.ts';
+import { tenantDepsFromConfig } from './tenant-deps-from-config.ts';
 
 const config = loadConfig(process.env);
 const tenantId = config.tenantRuntime.tenantId;
@@ -35,30 +33,18 @@ const vault = runtime.vaultUrl
       ...(runtime.localIdentity ? { clientOptions: { disableChallengeResourceVerification: true } } : {}),
     })
   : undefined;
+// The message references point at this runtime's own address unless ZEKT_TENANT_BASE_URL says otherwise.
+let listeningUrl = '';
 const host = await createLocalHost({
-  table: createTenantFunctions({
-    tenantId,
-    storage,
-    log,
-    version: zektVersion,
-    githubApiUrl: config.github.apiUrl,
-    dispatch: { apiUrl: config.github.apiUrl, ...runtime.dispatch },
-    // The same identity proves the runtime to the platform's token broker, for the broker's audience.
-    ...(runtime.brokerUrl ? { broker: createBrokerClient({ brokerUrl: runtime.brokerUrl, credential: identity, audience: config.identity.brokerAudience }) } : {}),
-    ...(vault
-      ? {
-          forwardSecrets: async () => {
-            const current = await vault.get(tenantSecretNames.forwardSigningSecret);
-            return current ? { current } : undefined;
-          },
-        }
-      : {}),
-  }),
+  table: createTenantFunctions(
+    tenantDepsFromConfig({ config, tenantId, storage, log, identity, ...(vault ? { vault } : {}), baseUrl: () => listeningUrl }),
+  ),
   storage,
   log,
   host: config.host,
   port: config.port,
 });
+listeningUrl = host.url;
 log.info({ url: host.url }, 'tenant runtime listening');
 
 let stopping = false;

@@ -31,6 +31,8 @@ export interface LocalTenantCompartmentArgs {
   readonly platformUrl?: string;
   /** GitHub's REST API base URL the tenant runtime reads from and dispatches to (locally: the GitHub double). */
   readonly githubApiUrl?: string;
+  /** The GitHub Actions OIDC issuer whose tokens the tenant's message endpoints accept (locally: the double's). */
+  readonly githubOidcIssuer?: string;
 }
 
 type OutputsOf<T> = { readonly [K in keyof T]: pulumi.Output<T[K]> };
@@ -93,6 +95,7 @@ export class LocalTenantCompartment extends pulumi.ComponentResource {
           ZEKT_LOCAL_IDENTITY_SECRET: identity.clientSecret,
           ...(args.platformUrl ? { ZEKT_BROKER_URL: args.platformUrl } : {}),
           ...(args.githubApiUrl ? { GITHUB_API_URL: args.githubApiUrl } : {}),
+          ...(args.githubOidcIssuer ? { GITHUB_OIDC_ISSUER: args.githubOidcIssuer } : {}),
         },
         ...manager,
       },
