@@ -1,13 +1,16 @@
 /**
  * `npm start`: runs Zekt locally — Azurite (data under `.zekt/`), the GitHub API double (unless
  * `GITHUB_API_URL` names a real GitHub), the platform host, and prints where each listens.
+ * On a first start it tells the story of one customer (local/demo/); `--no-demo` skips it.
  * Ctrl-C stops everything cleanly.
  */
 import { startLocalPlatform } from '../local/start-local-platform.ts';
-import { loadDotEnv } from '../runtime/config.ts';
+import { tellStoryOnce } from '../local/demo/tell-story-once.ts';
+import { loadDotEnv, loadLocalSettings } from '../runtime/config.ts';
 
 // Settings from the environment, with `.env` (git-ignored) beneath it.
-const platform = await startLocalPlatform({ env: loadDotEnv(process.env) });
+const env = loadDotEnv(process.env);
+const platform = await startLocalPlatform({ env });
 const github = platform.githubDouble;
 console.log(`Zekt console: ${platform.platformUrl}/  (sign in there)`);
 console.log(`Zekt is running.
@@ -24,6 +27,11 @@ console.log(`Zekt is running.
       : 'the GitHub configured by GITHUB_API_URL'
   }${github ? `\n  control      ${github.controlUrl}   (the GitHub double's control API, this machine only: docs/github-double.md)` : ''}
 Press Ctrl-C to stop.`);
+
+// The first start walks one customer through the whole story with the double's control API.
+if (github && !process.argv.includes('--no-demo')) {
+  await tellStoryOnce({ stateDir: loadLocalSettings(env).stateDir, platformUrl: platform.platformUrl, doubleControlUrl: github.controlUrl, say: (line) => console.log(line) });
+}
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -20555,12 +20555,31 @@ async function receiveEvent() {
   setOutput("conclusion", event.provider.conclusion ?? "");
 }
 function zektEventOf(payload) {
-  const zekt = payload?.client_payload?.zekt;
-  if (!zekt || typeof zekt.event_id !== "string" || typeof zekt.provider?.repository !== "string" || typeof zekt.provider.run_id !== "number") {
+  const wire = payload?.client_payload;
+  const zekt = wire?.zekt;
+  if (!wire || !zekt || typeof zekt.event_id !== "string" || typeof zekt.correlation_id !== "string" || typeof wire.provider?.repository !== "string" || typeof wire.provider.repository_id !== "number" || typeof wire.run?.id !== "number") {
     throw new ZektCallError("this run was not started by a Zekt event (no client_payload.zekt in the repository_dispatch)");
   }
-  if (zekt.messages !== void 0 && !Array.isArray(zekt.messages)) throw new ZektCallError("client_payload.zekt.messages must be a list");
-  return zekt;
+  if (wire.messages !== void 0 && !Array.isArray(wire.messages)) throw new ZektCallError("client_payload.messages must be a list");
+  const optional = (value) => value === null || value === void 0 ? {} : { value };
+  const { run, workflow } = wire;
+  const workflowName = optional(workflow?.name ?? workflow?.path).value;
+  return {
+    event_id: zekt.event_id,
+    correlation_id: zekt.correlation_id,
+    provider: {
+      repository: wire.provider.repository,
+      repository_id: wire.provider.repository_id,
+      run_id: run.id,
+      run_attempt: run.attempt ?? 1,
+      ...workflowName === void 0 ? {} : { workflow: workflowName },
+      ...run.conclusion ? { conclusion: run.conclusion } : {},
+      ...run.head_branch ? { head_branch: run.head_branch } : {},
+      ...run.head_sha ? { head_sha: run.head_sha } : {},
+      ...run.url ? { run_url: run.url } : {}
+    },
+    ...wire.messages ? { messages: wire.messages } : {}
+  };
 }
 
 // action/src/send-message.ts

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import * as core from '@actions/core';
 import { ZektCallError, callZekt, retryDelaysOf } from './http-with-retry.ts';
 
-/** The `client_payload.zekt` of a Zekt delivery. */
+/** A Zekt event as this action uses it, read from the dispatch's `client_payload`. */
 export interface ZektEvent {
   readonly event_id: string;
   readonly correlation_id: string;
@@ -66,11 +66,39 @@ export async function receiveEvent(): Promise<void> {
   core.setOutput('conclusion', event.provider.conclusion ?? '');
 }
 
+/** The `client_payload` of a Zekt dispatch as the tenant runtime sends it (docs/action.md). */
+interface WirePayload {
+  readonly zekt?: { readonly event_id?: unknown; readonly correlation_id?: unknown };
+  readonly provider?: { readonly repository?: unknown; readonly repository_id?: unknown };
+  readonly workflow?: { readonly name?: string | null; readonly path?: string | null };
+  readonly run?: { readonly id?: unknown; readonly attempt?: number; readonly conclusion?: string | null; readonly head_branch?: string | null; readonly head_sha?: string | null; readonly url?: string | null };
+  readonly messages?: unknown;
+}
+
 function zektEventOf(payload: unknown): ZektEvent {
-  const zekt = (payload as { client_payload?: { zekt?: Partial<ZektEvent> } } | null)?.client_payload?.zekt;
-  if (!zekt || typeof zekt.event_id !== 'string' || typeof zekt.provider?.repository !== 'string' || typeof zekt.provider.run_id !== 'number') {
+  const wire = (payload as { client_payload?: WirePayload } | null)?.client_payload;
+  const zekt = wire?.zekt;
+  if (!wire || !zekt || typeof zekt.event_id !== 'string' || typeof zekt.correlation_id !== 'string' || typeof wire.provider?.repository !== 'string' || typeof wire.provider.repository_id !== 'number' || typeof wire.run?.id !== 'number') {
     throw new ZektCallError('this run was not started by a Zekt event (no client_payload.zekt in the repository_dispatch)');
   }
-  if (zekt.messages !== undefined && !Array.isArray(zekt.messages)) throw new ZektCallError('client_payload.zekt.messages must be a list');
-  return zekt as ZektEvent;
+  if (wire.messages !== undefined && !Array.isArray(wire.messages)) throw new ZektCallError('client_payload.messages must be a list');
+  const optional = (value: string | null | undefined) => (value === null || value === undefined ? {} : { value });
+  const { run, workflow } = wire;
+  const workflowName = optional(workflow?.name ?? workflow?.path).value;
+  return {
+    event_id: zekt.event_id,
+    correlation_id: zekt.correlation_id,
+    provider: {
+      repository: wire.provider.repository,
+      repository_id: wire.provider.repository_id,
+      run_id: run.id as number,
+      run_attempt: run.attempt ?? 1,
+      ...(workflowName === undefined ? {} : { workflow: workflowName }),
+      ...(run.conclusion ? { conclusion: run.conclusion } : {}),
+      ...(run.head_branch ? { head_branch: run.head_branch } : {}),
+      ...(run.head_sha ? { head_sha: run.head_sha } : {}),
+      ...(run.url ? { run_url: run.url } : {}),
+    },
+    ...(wire.messages ? { messages: wire.messages as ZektEvent['messages'] & object } : {}),
+  };
 }

@@ -27,23 +27,13 @@ describe('the Zekt Action, run as the runner runs it', function () {
   function zektEvent(provider: { runId: number }, messages: unknown[]) {
     return {
       action: 'zekt.workflow_run',
+      // As the tenant runtime sends it (runtime/tenant/dispatch/client-payload.ts).
       client_payload: {
-        zekt: {
-          event_id: `evt-${randomUUID()}`,
-          correlation_id: `zekt-${randomUUID().slice(0, 8)}`,
-          provider: {
-            repository: 'acme/provider',
-            repository_id: h.repositoryId('acme/provider'),
-            run_id: provider.runId,
-            run_attempt: 1,
-            workflow: 'Release',
-            conclusion: 'success',
-            head_branch: 'main',
-            head_sha: 'a'.repeat(40),
-            run_url: `https://github.com/acme/provider/actions/runs/${provider.runId}`,
-          },
-          messages,
-        },
+        zekt: { version: 1, event_id: `evt-${randomUUID()}`, delivery_id: `d-${randomUUID().slice(0, 8)}`, correlation_id: `zekt-${randomUUID().slice(0, 8)}` },
+        provider: { repository: 'acme/provider', repository_id: h.repositoryId('acme/provider') },
+        workflow: { name: 'Release', path: '.github/workflows/release.yml' },
+        run: { id: provider.runId, attempt: 1, conclusion: 'success', head_branch: 'main', head_sha: 'a'.repeat(40), url: `https://github.com/acme/provider/actions/runs/${provider.runId}` },
+        messages,
       },
     };
   }

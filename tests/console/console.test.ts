@@ -163,7 +163,8 @@ describe('console in chromium', function () {
     await waitForText(page, '#status', /Use these values/);
     const record = await platform.controlPlane!.registry.require('alice-co');
     expect(await page.locator('#messages-url').innerText()).to.equal(record.outputs?.messagesUrl);
-    expect(await page.locator('#provider-snippet').innerText()).to.include(`messages-url: ${record.outputs?.messagesUrl}`);
+    expect(await page.locator('#provider-snippet').innerText()).to.include(`endpoint: ${record.outputs?.messagesUrl}`);
+    expect(await page.locator('#audience').innerText()).to.equal(`zekt:${record.tenantId}`);
     expect(await page.locator('#consumer-snippet').innerText()).to.include('repository_dispatch');
     await screenshot(page, 'workflows');
   });

@@ -2,8 +2,8 @@
 // workflow snippets for the Zekt Action, each copyable.
 import { api, say, start } from './console.js';
 
-/** Where the Zekt Action is published (see docs/action.md). */
-const action = 'zekt-dev/zekt/action@v1';
+/** Where the Zekt Action is published: OWNER stands for the repository that hosts it (docs/action.md). */
+const action = 'OWNER/zekt/action@v1';
 
 const provider = (url, audience) => `# .github/workflows/ci.yml in the provider repository
 on: push
@@ -18,16 +18,20 @@ jobs:
       - run: echo "build here"
       - uses: ${action}
         with:
-          messages-url: ${url}
+          mode: send
+          endpoint: ${url}
           audience: ${audience}
           name: build-info
           message: '{"commit": "\${{ github.sha }}"}'
 `;
 
 const consumer = (url, audience) => `# .github/workflows/on-zekt.yml in a consumer repository
+# The correlation id in the run's title links this run to the delivery that started it.
+run-name: "Zekt \${{ github.event.client_payload.zekt.correlation_id }}"
 on:
   repository_dispatch:
-    types: [zekt.workflow_run.completed]
+    # zekt:<provider owner/repo>:<workflow file>, unless the subscription names its own event_type
+    types: ["zekt:OWNER/PROVIDER:ci.yml"]
 permissions:
   contents: read
   id-token: write   # the Action fetches the provider's message with this run's OIDC token
@@ -38,9 +42,10 @@ jobs:
       - id: zekt
         uses: ${action}
         with:
-          messages-url: ${url}
+          mode: receive
+          endpoint: ${url}
           audience: ${audience}
-          fetch: build-info
+          name: build-info
       - run: echo '\${{ steps.zekt.outputs.message }}'
 `;
 
@@ -49,7 +54,7 @@ async function main() {
   if (res.status === 409) return location.assign('/signup');
   const endpoints = res.data?.endpoints;
   const url = endpoints?.messagesUrl;
-  const audience = endpoints?.messagesAudience ?? endpoints?.audience;
+  const audience = endpoints?.oidcAudience;
   if (!url) {
     say('status', 'Your tenant has no messages URL until it is ready. The snippets show where it goes.');
   } else {
