@@ -78,6 +78,8 @@ export function createMessageParts(deps: MessageDeps): { functions: FunctionDefi
         route: 'messages',
         methods: ['POST'],
         authLevel: 'anonymous',
+        // The host stops reading at the message cap too (ZEKT_MESSAGE_MAX_BYTES may exceed its default).
+        maxBodyBytes: deps.settings.maxBytes,
         handler: createMessagePostHandler({
           verify,
           isTenantRepository: deps.isTenantRepository,

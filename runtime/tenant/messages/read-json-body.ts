@@ -6,6 +6,7 @@
  */
 import type { HttpRequest } from '@azure/functions';
 import { BodyTooLargeError, InvalidMessageError } from './message-errors.ts';
+import { PayloadTooLargeError, readBody } from '../../functions/read-body.ts';
 
 export interface JsonBodyLimits {
   readonly maxBytes: number;
@@ -20,8 +21,6 @@ export interface JsonBody {
 }
 
 export async function readJsonBody(request: HttpRequest, limits: JsonBodyLimits): Promise<JsonBody> {
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > limits.maxBytes) throw new BodyTooLargeError(`a message may be at most ${limits.maxBytes} bytes`);
   const bytes = await readCapped(request, limits.maxBytes);
   let text: string;
   try {
@@ -37,23 +36,14 @@ export async function readJsonBody(request: HttpRequest, limits: JsonBodyLimits)
   }
 }
 
+/** The shared capped reader (functions/read-body.ts), its refusal in this endpoint's words. */
 async function readCapped(request: HttpRequest, maxBytes: number): Promise<Buffer> {
-  const stream = request.body;
-  if (!stream) return Buffer.alloc(0);
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new BodyTooLargeError(`a message may be at most ${maxBytes} bytes`);
-    }
-    chunks.push(value);
+  try {
+    return await readBody(request, maxBytes);
+  } catch (err) {
+    if (err instanceof PayloadTooLargeError) throw new BodyTooLargeError(`a message may be at most ${maxBytes} bytes`, { cause: err });
+    throw err;
   }
-  return Buffer.concat(chunks, size);
 }
 
 /** Deepest bracket nesting outside strings; a malformed text is left for `JSON.parse` to refuse. */
