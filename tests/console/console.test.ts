@@ -126,9 +126,12 @@ describe('console in chromium', function () {
     expect(await page.locator('#result-title').innerText()).to.include('not yours');
     await screenshot(page, 'install-refused');
 
-    // An installation alice can see, already bound to another tenant.
+    // An installation of an organisation alice owns, already bound to another tenant by its other owner.
+    const bea = double.addUser({ login: 'bea', organizations: ['alice-team'] });
+    double.setOrganizationRole('alice-team', 'alice', 'admin');
+    double.setOrganizationRole('alice-team', 'bea', 'admin');
     const claimed = double.addInstallation({ account: 'alice-team', repositories: ['shared'] });
-    await platform.parts!.ingress.installations.bind(claimed.id, 'someone-else', { accountLogin: 'alice-team', repositories: [] }, new Date());
+    await platform.parts!.ingress.installations.bind(claimed.id, 'someone-else', { accountLogin: 'alice-team', repositories: [], boundBy: { id: bea.id, login: 'bea' } }, new Date());
     await page.goto(url(`/api/github/setup?installation_id=${claimed.id}&setup_action=install`));
     await page.waitForURL(/\/install\?result=claimed/);
     expect(await page.locator('#result-title').innerText()).to.include('already claimed');
@@ -148,13 +151,13 @@ describe('console in chromium', function () {
     await page.setViewportSize({ width: 960, height: 720 });
   });
 
-  it('shows a clear state where subscriptions and events are not served yet', async () => {
+  it('shows subscriptions and events from the tenant runtime, and syncs on demand', async () => {
     await page.goto(url('/subscriptions'));
-    expect(await waitForText(page, '#status', /not available/)).to.include('Subscriptions are not available yet');
+    expect(await waitForText(page, '#status', /subscribes to anything yet|consumer repositor/)).to.not.match(/not available|could not/);
     await page.getByRole('button', { name: 'Sync now' }).click();
-    expect(await waitForText(page, '#status', /Sync is not available/)).to.include('Sync is not available yet');
+    expect(await waitForText(page, '#status', /^Synced\./)).to.match(/^Synced\./);
     await page.goto(url('/events'));
-    expect(await waitForText(page, '#status', /not available/)).to.include('Events are not available yet');
+    expect(await waitForText(page, '#status', /No provider run has become an event yet|\d+ events?\./)).to.not.match(/not available|could not/);
     await screenshot(page, 'events');
   });
 

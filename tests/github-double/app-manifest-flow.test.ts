@@ -75,7 +75,7 @@ describe('GitHub App manifest flow (zekt app create) against the double', () => 
     expect(converted.status).to.equal(201);
     const app = (await converted.json()) as { owner: { login: string }; events: string[]; permissions: Record<string, string> };
     expect(app.owner.login).to.equal('acme-org');
-    expect(app.events).to.deep.equal(['workflow_run', 'workflow_job']);
+    expect(app.events).to.deep.equal(['workflow_run', 'workflow_job', 'push']);
     expect(app.permissions).to.include({ actions: 'read', contents: 'write', metadata: 'read' });
     const unknownOrg = await fetch(`${double.webUrl}/organizations/nobody/settings/apps/new`, { method: 'POST', body: form, redirect: 'manual' });
     expect(unknownOrg.status).to.equal(404);

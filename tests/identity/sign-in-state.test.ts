@@ -51,7 +51,8 @@ describe('identity: sign-in state is bounded and purged', () => {
   it('purges abandoned states, ended sessions and ended rate windows; keeps what is live', async () => {
     h.advanceClock(60_000);
     const browser = new Browser(h);
-    expect((await browser.signIn()).status).to.equal(200);
+    await browser.signIn();
+    expect((await browser.fetch(`${h.platformUrl}/api/auth/session`)).status, 'signed in').to.equal(200);
     await purge();
     // Still live: the session just created, the states of this window.
     expect(await partitionCount(h, sessions, 'session')).to.equal(1);
