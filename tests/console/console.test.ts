@@ -72,6 +72,8 @@ describe('console in chromium', function () {
     await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
     // No tenant yet: the overview sends a new customer to sign up.
     await page.waitForURL(url('/signup'));
+    // The page fills in the suggested name once it has read the session.
+    await page.waitForFunction("document.getElementById('tenant')?.value !== ''");
     expect(await page.getByLabel('Tenant name').inputValue()).to.equal('alice');
   });
 
@@ -151,14 +153,47 @@ describe('console in chromium', function () {
     await page.setViewportSize({ width: 960, height: 720 });
   });
 
-  it('shows subscriptions and events from the tenant runtime, and syncs on demand', async () => {
+  it('shows subscriptions with their errors, and an event with its deliveries after a provider run; redelivers', async () => {
+    const double = platform.githubDouble!;
+    const control = (method: string, path: string, body: unknown) =>
+      fetch(`${double.controlUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => {
+        if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+        return (await r.json()) as Record<string, unknown>;
+      });
+    await control('PUT', '/repos/alice/consumer/contents/.github/zekt.yml', { content: 'subscriptions:\n  - provider: alice/provider\n    workflows: [release.yml]\n' });
+    // A file that does not validate: its error is shown with line and column.
+    await control('PUT', '/repos/alice/provider/contents/.github/zekt.yml', { content: 'publish:\n  consumers: [alice/consumer]\n  colour: red\n' });
+    // The commits' push webhooks reach the tenant (that is how it learns of the installation); sync until they did.
     await page.goto(url('/subscriptions'));
-    expect(await waitForText(page, '#status', /subscribes to anything yet|consumer repositor/)).to.not.match(/not available|could not/);
-    await page.getByRole('button', { name: 'Sync now' }).click();
-    expect(await waitForText(page, '#status', /^Synced\./)).to.match(/^Synced\./);
+    for (let tries = 0; ; tries++) {
+      await page.getByRole('button', { name: 'Sync now' }).click();
+      if (/consumer repositor/.test(await waitForText(page, '#status', /^Synced\./))) break;
+      if (tries > 40) throw new Error('the subscriptions never showed');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const consumer = page.getByRole('region', { name: 'alice/consumer' });
+    expect(await consumer.locator('tbody tr').first().innerText()).to.match(/alice\/provider\s+release\.yml\s+success/);
+    const refused = page.getByRole('region', { name: 'alice/provider' });
+    expect(await refused.locator('.outcome.bad').innerText()).to.match(/line 3, column 3: .*colour/);
+    await screenshot(page, 'subscriptions');
+
+    // A provider run completes: the consumer is dispatched to, and the event shows it.
+    const run = await control('POST', '/repos/alice/provider/runs', { workflow: 'release.yml', headBranch: 'main' });
+    await control('POST', `/repos/alice/provider/runs/${String(run.id)}/complete`, { conclusion: 'success' });
+    const deadline = Date.now() + 30_000;
+    while (!double.dispatches.some((d) => d.repository === 'alice/consumer')) {
+      if (Date.now() > deadline) throw new Error('no dispatch reached alice/consumer');
+      await new Promise((r) => setTimeout(r, 200));
+    }
     await page.goto(url('/events'));
-    expect(await waitForText(page, '#status', /No provider run has become an event yet|\d+ events?\./)).to.not.match(/not available|could not/);
+    expect(await waitForText(page, '#status', /^1 event\./)).to.equal('1 event.');
+    await page.locator('#timeline summary').first().click();
+    const row = page.locator('#timeline tbody tr').first();
+    await row.waitFor();
+    expect(await row.innerText()).to.match(/alice\/consumer\s+(dispatched|started|completed|unconfirmed)\s+1/);
     await screenshot(page, 'events');
+    await page.getByRole('button', { name: 'Redeliver to alice/consumer' }).click();
+    expect(await waitForText(page, '#status', /Redeliver/)).to.equal('Redelivery to alice/consumer requested.');
   });
 
   it('gives the messages URL and copyable workflow snippets', async () => {

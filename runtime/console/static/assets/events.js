@@ -9,23 +9,23 @@ function messageList(messages) {
   if (!messages?.length) return h('p', {}, 'No messages.');
   return h('ul', {}, messages.map((m) =>
     h('li', {},
-      h('strong', {}, m.name ?? m.id), ` · ${bytes(m.size)} · sha-256 `, h('code', {}, m.sha256 ?? ''), ` · expires ${when(m.expiresAt)}`,
+      h('strong', {}, m.name ?? m.id), ` · ${bytes(m.size)} · sha-256 `, h('code', {}, m.sha256 ?? ''), ` · expires ${when(m.expires_at ?? m.expiresAt)}`,
     ),
   ));
 }
 
 function deliveryRow(delivery, onRedeliver) {
-  const run = delivery.consumerRun ?? delivery.run;
+  const run = delivery.linked_run ?? delivery.consumerRun;
   const button = h('button', { type: 'button', class: 'secondary' }, 'Redeliver');
   button.setAttribute('aria-label', `Redeliver to ${repositoryName(delivery.consumer)}`);
   button.addEventListener('click', () => onRedeliver(delivery, button));
   return h('tr', {},
     h('td', { 'data-label': 'Consumer' }, repositoryName(delivery.consumer)),
-    h('td', { 'data-label': 'Status' }, h('span', { class: `state ${delivery.status === 'failed' ? 'bad' : delivery.status === 'delivered' || delivery.status === 'confirmed' ? 'ok' : 'wait'}` }, delivery.status ?? '')),
+    h('td', { 'data-label': 'Status' }, h('span', { class: `state ${delivery.status === 'dead' || delivery.status === 'unconfirmed' ? 'bad' : delivery.status === 'completed' ? 'ok' : 'wait'}` }, delivery.status ?? '')),
     h('td', { 'data-label': 'Attempts' }, String(delivery.attempts ?? 0)),
-    h('td', { 'data-label': 'Last error' }, delivery.lastError ?? '—'),
-    h('td', { 'data-label': 'Consumer run' }, run?.htmlUrl ?? run?.html_url
-      ? h('a', { href: run.htmlUrl ?? run.html_url }, `run ${run.id ?? ''}`.trim())
+    h('td', { 'data-label': 'Last error' }, delivery.last_error ?? delivery.lastError ?? '—'),
+    h('td', { 'data-label': 'Consumer run' }, run?.url ?? run?.html_url
+      ? h('a', { href: run.url ?? run.html_url }, `run ${run.id ?? ''}`.trim())
       : 'not linked yet', run?.conclusion ? ` · ${run.conclusion}` : ''),
     h('td', {}, button),
   );
@@ -72,9 +72,10 @@ async function main() {
     const body = h('div', {});
     const details = h('details', {},
       h('summary', {},
-        h('strong', {}, repositoryName(event.provider ?? event.repository)), ` · ${event.workflow ?? event.name ?? 'workflow'}`,
-        ` · run ${event.runId ?? ''}${event.runAttempt > 1 ? ` attempt ${event.runAttempt}` : ''}`,
-        event.conclusion ? ` · ${event.conclusion}` : '', ` · ${when(event.completedAt ?? event.createdAt)}`,
+        h('strong', {}, repositoryName(event.provider ?? event.repository)), ` · ${event.workflow?.name ?? event.workflow?.path ?? 'workflow'}`,
+        ` · run ${event.run?.id ?? ''}${event.run?.attempt > 1 ? ` attempt ${event.run.attempt}` : ''}`,
+        event.run?.conclusion ? ` · ${event.run.conclusion}` : '', ` · ${when(event.created_at)}`,
+        event.settled_at ? ' · settled' : '',
       ),
       body,
     );

@@ -1,5 +1,5 @@
-// Reads GET /api/tenant/subscriptions leniently, so the pages bind to the orchestration API as it
-// lands: { consumers: [{ repository, path?, syncedAt?, subscriptions|entries: [...], errors: [{ message, line, column }] }] }.
+// Reads GET /api/tenant/subscriptions (docs/subscriptions.md): { repositories: [{ repository: { id, fullName },
+// lastSyncAt, outcome, errors: [{ line, column, message }], subscriptions: [...] }] }.
 
 export function repositoryName(repository) {
   if (!repository) return '';
@@ -11,12 +11,12 @@ export function providerName(entry) {
 }
 
 export function consumersOf(data) {
-  const list = Array.isArray(data) ? data : data?.consumers ?? [];
+  const list = Array.isArray(data) ? data : data?.repositories ?? data?.consumers ?? [];
   return list.map((c) => ({
     repository: c.repository ?? c.consumer,
     path: c.path ?? '.github/zekt.yml',
-    syncedAt: c.syncedAt ?? c.synced_at,
+    syncedAt: c.lastSyncAt ?? c.syncedAt ?? c.synced_at,
     entries: c.subscriptions ?? c.entries ?? [],
     errors: c.errors ?? [],
-  }));
+  })).filter((c) => c.entries.length > 0 || c.errors.length > 0); // a repository whose file subscribes, or was refused
 }

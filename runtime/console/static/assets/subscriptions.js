@@ -35,7 +35,7 @@ async function load() {
               h('tbody', {}, c.entries.map((e) =>
                 h('tr', {},
                   h('td', { 'data-label': 'Provider' }, providerName(e)),
-                  h('td', { 'data-label': 'Workflow' }, e.workflow ?? 'any'),
+                  h('td', { 'data-label': 'Workflow' }, Array.isArray(e.workflows) ? e.workflows.join(', ') : e.workflow ?? 'any'),
                   h('td', { 'data-label': 'Conclusions' }, Array.isArray(e.conclusions) ? e.conclusions.join(', ') : 'any'),
                 ),
               )),
