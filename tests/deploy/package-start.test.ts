@@ -62,7 +62,8 @@ function describeRegistration(fn: { name: string; bindings: Record<string, Bindi
   return { name: fn.name, trigger: trigger.type, ...pick('route'), ...pick('methods'), ...pick('authLevel'), ...(returns ? { returns } : {}), ...pick('queueName'), ...pick('connection'), ...pick('schedule') };
 }
 
-const http = (name: string, method: string, route: string): Registered => ({ name, trigger: 'httpTrigger', route, methods: [method], authLevel: 'anonymous', returns: 'http' });
+// host.json's route prefix is empty (the console's pages sit at the root): API routes carry `api/` themselves.
+const http = (name: string, method: string, route: string): Registered => ({ name, trigger: 'httpTrigger', route: `api/${route}`, methods: [method], authLevel: 'anonymous', returns: 'http' });
 
 /** Literal expectations (what GitHub, browsers and tenants call; what the host schedules). */
 const expected: Record<'platform-app' | 'tenant-app', readonly Registered[]> = {
@@ -82,7 +83,7 @@ const expected: Record<'platform-app' | 'tenant-app', readonly Registered[]> = {
     http('installations', 'GET', 'installations'),
     http('tokens', 'POST', 'tokens'),
   ],
-  'tenant-app': [http('tenantHealth', 'GET', 'health'), http('webhooks', 'POST', 'webhooks')],
+  'tenant-app': [http('tenantHealth', 'GET', 'health'), http('webhooks', 'POST', 'webhooks'), http('postMessage', 'POST', 'messages')],
 };
 
 describe('deployable packages, built into an empty folder and started as on Azure', function () {
