@@ -10,6 +10,22 @@ import type { ZektEvent } from './zekt-event.ts';
 /** Stay clear of GitHub's 64 KB with room for the rest of the request body. */
 export const maxClientPayloadBytes = 60 * 1024;
 
+/** The provider run an event came from, as every payload Zekt dispatches names it (`provider`, `workflow`, `run`). */
+export function providerRunJson(event: ZektEvent) {
+  return {
+    provider: { repository: event.provider.fullName, repository_id: event.provider.id },
+    workflow: { name: event.workflow.name ?? null, path: event.workflow.path ?? null },
+    run: {
+      id: event.run.id,
+      attempt: event.run.attempt,
+      conclusion: event.run.conclusion,
+      head_branch: event.run.headBranch ?? null,
+      head_sha: event.run.headSha ?? null,
+      url: event.run.url ?? null,
+    },
+  };
+}
+
 export function buildClientPayload(event: ZektEvent, delivery: DeliveryRecord): Record<string, unknown> {
   const messages = event.messages.map((m) => ({
     id: m.id,
@@ -21,16 +37,7 @@ export function buildClientPayload(event: ZektEvent, delivery: DeliveryRecord): 
   }));
   const payload = (kept: typeof messages) => ({
     zekt: { version: 1, event_id: event.id, delivery_id: delivery.id, correlation_id: delivery.correlationId, ...(kept.length < messages.length ? { messages_omitted: messages.length - kept.length } : {}) },
-    provider: { repository: event.provider.fullName, repository_id: event.provider.id },
-    workflow: { name: event.workflow.name ?? null, path: event.workflow.path ?? null },
-    run: {
-      id: event.run.id,
-      attempt: event.run.attempt,
-      conclusion: event.run.conclusion,
-      head_branch: event.run.headBranch ?? null,
-      head_sha: event.run.headSha ?? null,
-      url: event.run.url ?? null,
-    },
+    ...providerRunJson(event),
     messages: kept,
   });
   let kept = messages;

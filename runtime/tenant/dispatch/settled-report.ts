@@ -9,7 +9,7 @@
  * and consumers are dropped from the end (`zekt.consumers_omitted` says how many; `summary` still
  * counts them all) when the whole would come near the limit.
  */
-import { maxClientPayloadBytes } from './client-payload.ts';
+import { maxClientPayloadBytes, providerRunJson } from './client-payload.ts';
 import type { DeliveryRecord } from './delivery-record.ts';
 import type { SettlementSummary, ZektEvent } from './zekt-event.ts';
 
@@ -67,16 +67,7 @@ export function buildSettledReportPayload(event: ZektEvent, report: DeliveryReco
       settled_at: report.createdAt,
       ...(kept.length < consumers.length ? { consumers_omitted: consumers.length - kept.length } : {}),
     },
-    provider: { repository: event.provider.fullName, repository_id: event.provider.id },
-    workflow: { name: event.workflow.name ?? null, path: event.workflow.path ?? null },
-    run: {
-      id: event.run.id,
-      attempt: event.run.attempt,
-      conclusion: event.run.conclusion,
-      head_branch: event.run.headBranch ?? null,
-      head_sha: event.run.headSha ?? null,
-      url: event.run.url ?? null,
-    },
+    ...providerRunJson(event),
     summary: summarize(deliveries, sequence),
     consumers: kept,
   });
