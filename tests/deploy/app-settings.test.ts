@@ -89,6 +89,8 @@ describe('app settings the programs write, against the settings the code reads',
         expect(blob, `${app.urn}: no package blob`).to.exist;
         const source = blob.inputs.source as { path: Promise<string> | string };
         expect(await source.path, blob.urn).to.equal(dir);
+        // The name one deploy keeps a Flex Consumption app's package under (Microsoft's docs).
+        expect(at(blob.inputs, 'blobName'), blob.urn).to.equal('released-package.zip');
         // The app runs from `<blob endpoint><container>`: the blob's account and container.
         const from = String(at(app.inputs, 'functionAppConfig.deployment.storage.value'));
         expect(from, app.urn).to.equal(`https://${String(at(blob.inputs, 'accountName'))}.blob.core.windows.net/${String(at(blob.inputs, 'containerName'))}`);
