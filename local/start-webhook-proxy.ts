@@ -18,6 +18,11 @@ export interface WebhookProxyOptions {
   readonly log: Logger;
 }
 
+/** The channel could not be reached at start-up. */
+export class WebhookProxyUnavailableError extends Error {
+  override name = 'WebhookProxyUnavailableError';
+}
+
 export interface WebhookProxy {
   stop(): Promise<void>;
 }
@@ -34,6 +39,12 @@ export async function startWebhookProxy(options: WebhookProxyOptions): Promise<W
       error: (...args: unknown[]) => log.warn(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ')),
     },
   });
-  await client.start();
+  try {
+    await client.start();
+  } catch (err) {
+    // The event stream would keep reconnecting in the background: close it before giving up.
+    await client.stop();
+    throw new WebhookProxyUnavailableError(`WEBHOOK_PROXY_URL: the channel did not answer (${options.source})`, { cause: err });
+  }
   return { stop: () => client.stop() };
 }

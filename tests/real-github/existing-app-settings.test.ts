@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import { ConfigError, loadDotEnv, loadLocalSettings } from '../../runtime/config.ts';
 import { GitHubAppKeyFileError, readExistingGitHubApp } from '../../local/read-existing-github-app.ts';
 import { startLocalPlatform } from '../../local/start-local-platform.ts';
+import { memoryLogger } from '../support/logs.ts';
 
 const webhookSecret = `whsec-${Math.random().toString(36).slice(2)}-${Date.now()}`;
 const clientSecret = `client-${Math.random().toString(36).slice(2)}-${Date.now()}`;
@@ -89,5 +90,20 @@ describe('settings of an existing GitHub App (local runs)', () => {
     );
     expect(error).to.be.instanceOf(GitHubAppKeyFileError);
     expect((error as Error).message).to.match(/^GITHUB_APP_PRIVATE_KEY_PATH: cannot read .*missing\.pem$/);
+  });
+});
+
+describe('the webhook proxy channel (WEBHOOK_PROXY_URL)', () => {
+  it('fails start-up with a named error when the channel does not answer, and stops trying', async () => {
+    const { startWebhookProxy, WebhookProxyUnavailableError } = await import('../../local/start-webhook-proxy.ts');
+    const { freePort } = await import('../../local/free-port.ts');
+    const closed = `http://127.0.0.1:${await freePort('127.0.0.1')}/channel`;
+    const logger = memoryLogger('info');
+    let error: unknown;
+    await startWebhookProxy({ source: closed, target: 'http://127.0.0.1:9/api/github/webhooks', connectTimeoutMs: 2000, log: logger.log }).catch((err: unknown) => (error = err));
+    expect(error).to.be.instanceOf(WebhookProxyUnavailableError);
+    const linesAfter = logger.lines.length;
+    await new Promise((r) => setTimeout(r, 4500));
+    expect(logger.lines.length, 'no reconnect attempts after giving up').to.equal(linesAfter);
   });
 });
