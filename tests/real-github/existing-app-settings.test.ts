@@ -94,7 +94,7 @@ describe('settings of an existing GitHub App (local runs)', () => {
 });
 
 describe('the webhook proxy channel (WEBHOOK_PROXY_URL)', () => {
-  it('fails start-up with a named error when the channel does not answer, and stops trying', async () => {
+  it('fails start-up with a named error when the channel does not answer', async () => {
     const { startWebhookProxy, WebhookProxyUnavailableError } = await import('../../local/start-webhook-proxy.ts');
     const { freePort } = await import('../../local/free-port.ts');
     const closed = `http://127.0.0.1:${await freePort('127.0.0.1')}/channel`;
@@ -102,8 +102,5 @@ describe('the webhook proxy channel (WEBHOOK_PROXY_URL)', () => {
     let error: unknown;
     await startWebhookProxy({ source: closed, target: 'http://127.0.0.1:9/api/github/webhooks', connectTimeoutMs: 2000, log: logger.log }).catch((err: unknown) => (error = err));
     expect(error).to.be.instanceOf(WebhookProxyUnavailableError);
-    const linesAfter = logger.lines.length;
-    await new Promise((r) => setTimeout(r, 4500));
-    expect(logger.lines.length, 'no reconnect attempts after giving up').to.equal(linesAfter);
   });
 });
