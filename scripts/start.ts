@@ -9,12 +9,13 @@ import { startLocalPlatform } from '../local/start-local-platform.ts';
 import { tellStoryOnce } from '../local/demo/tell-story-once.ts';
 import { ConfigError, loadDotEnv, loadLocalSettings } from '../runtime/config.ts';
 import { GitHubAppKeyFileError } from '../local/read-existing-github-app.ts';
+import { WebhookProxyUnavailableError } from '../local/start-webhook-proxy.ts';
 
 // Settings from the environment, with `.env` (git-ignored) beneath it.
 const env = loadDotEnv(process.env);
 const platform = await startLocalPlatform({ env }).catch((err: unknown) => {
-  // A setting's problem is the operator's to fix: its message names the setting, never a value.
-  if (err instanceof ConfigError || err instanceof GitHubAppKeyFileError) {
+  // A setting's problem is the operator's to fix: its message names the setting, never its value.
+  if (err instanceof ConfigError || err instanceof GitHubAppKeyFileError || err instanceof WebhookProxyUnavailableError) {
     console.error(`Zekt did not start: ${err.message}`);
     process.exit(1);
   }
