@@ -120,6 +120,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       const started = controlPlane;
       stops.push(() => started.stop());
     }
+    if (existingApp && !controlPlane) {
+      log.warn('GITHUB_APP_PRIVATE_KEY_PATH and the App secrets go into the local platform vault, which only the local target has; they are not used');
+    }
     const config = loadConfig(
       options.env,
       controlPlane && !preliminary.platformVaultUrl ? { ...withGitHub, ZEKT_PLATFORM_VAULT_URL: controlPlane.manager.platform.vaultUrl } : withGitHub,
