@@ -11,6 +11,7 @@
  * `-- --seconds 3` runs a small version (10 s per figure by default).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -27,6 +28,16 @@ import { createLogger } from '../runtime/core/logger.ts';
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, rate: { type: 'string', default: '50' } } });
 const rate = Number(args.rate);
 const seconds = Number(args.seconds);
+
+/** CPU seconds a process has used (user + system), from /proc. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
@@ -133,6 +144,7 @@ try {
   for (const [label, size] of [['1 KiB', 1024], ['64 KiB', 64 * 1024 - 16]] as const) {
     const body = JSON.stringify({ data: 'x'.repeat(size - 11) });
     const tokens = await Promise.all(Array.from({ length: count }, (_, i) => token('acme/provider', 100_000 + i + (size > 2048 ? count : 0))));
+    const cpu = { self: cpuSeconds(process.pid), azurite: cpuSeconds(azurite.pid) };
     const figures = await atFixedRate(
       tokens.map((t) => async () => {
         const response = await fetch(messagesUrl, { method: 'POST', headers: { authorization: `Bearer ${t}` }, body });
@@ -141,7 +153,9 @@ try {
         return response.status;
       }),
     );
+    const perPost = (now: number, then: number) => (((now - then) * 1000) / count).toFixed(2);
     console.log(`POST /api/messages ${label.padEnd(7)} at ${rate}/s: p50 ${figures.p50.toFixed(1)} ms  p99 ${figures.p99.toFixed(1)} ms  (${count} requests, ${figures.failed} failed)`);
+    console.log(`  CPU per post: ${perPost(cpuSeconds(process.pid), cpu.self)} ms in this process (endpoints, double, client), ${perPost(cpuSeconds(azurite.pid), cpu.azurite)} ms in Azurite`);
   }
   for (const id of ids) delivered.add(`${id}:${consumer.id}`);
   const tokens = await Promise.all(ids.map((_, i) => token('acme/consumer', 200_000 + i)));
