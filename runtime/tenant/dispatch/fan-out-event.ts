@@ -9,6 +9,10 @@
  * message names: the sweeper re-enqueues queued records that are overdue. A later copy of the
  * webhook finds the event and the records and creates nothing more.
  *
+ * Its message references are read before the event is created and once more after (a message
+ * posted meanwhile is added): with the message side's notice (follow-up-delivery.ts) that closes
+ * the race of a message stored while the run's `completed` webhook is handled.
+ *
  * A run whose title carries a settled report's id (settled-report.ts) makes no event: it is the
  * provider's answer to a report, and an event of it would report again without end.
  *
@@ -44,8 +48,15 @@ export function createFanOut(options: FanOutOptions) {
       options.log.info({ runId: run.runId, repository: run.repository }, 'a run started by a settled report makes no event');
       return undefined;
     }
-    const messages = await options.messagesOfRun({ repositoryId: run.repositoryId, runId: run.runId, runAttempt: run.runAttempt });
-    const { event, created: eventCreated } = await options.events.createIfAbsent(buildZektEvent(run, messages, now()));
+    const key = { repositoryId: run.repositoryId, runId: run.runId, runAttempt: run.runAttempt };
+    const messages = await options.messagesOfRun(key);
+    const built = await options.events.createIfAbsent(buildZektEvent(run, messages, now()));
+    // A message stored after that read, whose notice found no event yet, would be in neither: look
+    // again now that the event exists, before any delivery reads it (follow-up-delivery.ts).
+    const again = await options.messagesOfRun(key);
+    const late = again.some((m) => !built.event.messages.some((c) => c.id === m.id));
+    const event = (late ? (await options.events.addMessages(built.event.id, again))?.event : undefined) ?? built.event;
+    const eventCreated = built.created;
     const [subscriptions, policy] = await Promise.all([options.subscriptions.subscriptionsTo(event.provider.id), options.subscriptions.publishPolicyOf(event.provider.id)]);
     const matches = matchSubscriptions(event, subscriptions, policy);
     const at = now().toISOString();
