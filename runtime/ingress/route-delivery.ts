@@ -7,6 +7,7 @@
  * the delivery's own record, so a repeated announcement never forwards a delivery twice.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit from 'p-limit';
 import type { QueueClient } from '@azure/storage-queue';
 import type { Logger } from '../core/logger.ts';
 import type { InstallationRegistry, InstallationEventPayload } from '../platform/installation-registry.ts';
@@ -37,10 +38,19 @@ export interface RouterOptions {
 /** Waits between looks for an announced row not yet visible (about 2 s in all). */
 const missingRowRetryMs: readonly number[] = [20, 100, 400, 1500];
 
+/**
+ * Deliveries one router instance routes at once, across all the announcements it holds. A backlog
+ * (after a storage outage, the sweeper announces every stalled row again, once per sweep) routed
+ * all at once is one forward per delivery to the tenant at the same moment: none is answered
+ * within the forward timeout, all are retried together and the backlog never drains.
+ */
+export const routerConcurrency = 32;
+
 const terminal = new Set(['delivered', 'handled', 'ignored', 'dead', 'parked']);
 
 export function createRouter(options: RouterOptions) {
   const now = options.now ?? (() => new Date());
+  const limit = pLimit(routerConcurrency);
 
   /**
    * The intake writes a round's rows and its announcement at the same time, so a router may read
@@ -158,14 +168,14 @@ export function createRouter(options: RouterOptions) {
 
   return {
     routeOne,
-    /** The queue handler: every delivery of one announcement, in parallel. */
+    /** The queue handler: every delivery of one announcement, at most `routerConcurrency` at a time. */
     async handleAnnouncement(message: unknown): Promise<void> {
       const announcement = message as Partial<RouteAnnouncement>;
       if (!announcement || !Array.isArray(announcement.deliveryIds)) {
         options.log.error({ message }, 'malformed route announcement dropped');
         return;
       }
-      const results = await Promise.allSettled(announcement.deliveryIds.map((id) => routeOne(String(id))));
+      const results = await Promise.allSettled(announcement.deliveryIds.map((id) => limit(() => routeOne(String(id)))));
       const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed.length) throw new AggregateError(failed.map((f) => f.reason as unknown), `${failed.length} deliveries could not be routed`);
     },

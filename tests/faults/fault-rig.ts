@@ -19,7 +19,7 @@ import { startAzurite, type AzuriteInstance } from '../../local/azurite/start-az
 import { enqueueProvisioning } from '../../automation/enqueue-provisioning.ts';
 import { tenantResourceNames } from '../../tenant-stack/resource-names.ts';
 import { workflowJobPayload, workflowRunPayload } from '../fixtures/index.ts';
-import { descendants } from '../control-plane/support/processes.ts';
+import { descendants, isAlive } from '../control-plane/support/processes.ts';
 
 export interface Rig {
   readonly platform: LocalPlatform;
@@ -47,14 +47,14 @@ export interface LoadResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startRig(options: { tenantId?: string; readyTimeoutMs?: number } = {}): Promise<Rig> {
+export async function startRig(options: { tenantId?: string; readyTimeoutMs?: number; logLevel?: string; trace?: boolean } = {}): Promise<Rig> {
   const tenantId = options.tenantId ?? 'acme';
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'zekt-faults-'));
   const platform = await startLocalPlatform({
     env: {
       ZEKT_PORT: '0',
       ZEKT_RESOURCE_MANAGER_PORT: '0',
-      ZEKT_LOG_LEVEL: 'silent',
+      ZEKT_LOG_LEVEL: options.logLevel ?? 'silent',
       // Short forward retries: a tenant back after a minute is caught up within seconds.
       ZEKT_FORWARD_RETRY_SCHEDULE: '1,2,4,8,15,30,30,30,30,30,30,30',
       ZEKT_FORWARD_TIMEOUT_MS: '5000',
@@ -89,10 +89,18 @@ export async function startRig(options: { tenantId?: string; readyTimeoutMs?: nu
       async storageOutage(ms) {
         const azurite = (await descendants(process.pid)).find((p) => p.command.includes('azurite') && p.command.includes(`--location ${azuriteDir}`));
         if (!azurite) throw new Error("the platform's Azurite was not found");
+        const t0 = Date.now();
+        const trace = (what: string) => options.trace && process.stderr.write(`storage outage: ${what} at +${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
         process.kill(azurite.pid, 'SIGTERM');
+        void (async () => {
+          while (isAlive(azurite.pid)) await sleep(100);
+          trace(`old Azurite ${azurite.pid} gone`);
+        })();
         await sleep(ms);
         await restarted?.stop();
+        trace('starting Azurite again');
         restarted = await startAzurite({ location: azuriteDir, ports });
+        trace('Azurite listening again');
       },
       async tenantOutage(ms) {
         const until = Date.now() + ms;
@@ -136,6 +144,8 @@ export async function runLoad(
     readonly faultAfter?: number;
     readonly inject?: () => Promise<void>;
     readonly settleMs: number;
+    /** Prints the settling counts every 10 s (the bench). */
+    readonly progress?: boolean;
   },
 ): Promise<LoadResult> {
   const secret = rig.platform.githubDouble?.app.webhookSecret as string;
@@ -145,7 +155,19 @@ export async function runLoad(
   const sent: { id: string; event: string; body: string }[] = [];
   const inflight: Promise<void>[] = [];
   let faultDone: Promise<void> = Promise.resolve();
+  // Per 5 s of the load: answers by kind, and how late the generator sent (is it the bottleneck?).
+  const timeline = new Map<number, { ok: number; refused: number; lateMs: number }>();
+  let loadStart = 0;
+  const mark = (sentAt: number, ok: boolean) => {
+    const bucket = Math.floor((sentAt - loadStart) / 5000);
+    const b = timeline.get(bucket) ?? { ok: 0, refused: 0, lateMs: 0 };
+    if (ok) b.ok++;
+    else b.refused++;
+    timeline.set(bucket, b);
+  };
   const post = async (d: { id: string; event: string; body: string; signature: string }) => {
+    const sentAt = Date.now();
+    let ok = false;
     try {
       const res = await fetch(rig.webhookUrl, {
         method: 'POST',
@@ -154,6 +176,7 @@ export async function runLoad(
         signal: AbortSignal.timeout(10_000),
       });
       await res.arrayBuffer();
+      ok = res.status === 202 || res.status === 200;
       if (res.status === 202) accepted.set(d.id, (accepted.get(d.id) ?? 0) + 1);
       else if (res.status !== 200) {
         refused++;
@@ -164,6 +187,7 @@ export async function runLoad(
       const reason = `${(err as Error).name}: ${String((err as Error).cause ?? (err as Error).message)}`;
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     }
+    mark(sentAt, ok);
   };
   // Every delivery (and its signature) is made before the clock starts: the load generator shares
   // this process with the platform, and its work must not be what slows the intake.
@@ -182,22 +206,35 @@ export async function runLoad(
     sent.push(delivery);
   }
   const start = Date.now();
+  loadStart = start;
   for (let i = 0; i < plan.length; i++) {
     const due = start + (i * 1000) / options.ratePerSecond;
     const wait = due - Date.now();
     if (wait > 0) await sleep(wait);
+    const bucket = timeline.get(Math.floor((due - start) / 5000)) ?? { ok: 0, refused: 0, lateMs: 0 };
+    bucket.lateMs = Math.max(bucket.lateMs, Date.now() - due);
+    timeline.set(Math.floor((due - start) / 5000), bucket);
     inflight.push(post(plan[i] as (typeof plan)[number]));
-    if (options.inject && i === Math.floor(options.count * (options.faultAfter ?? 0.25))) faultDone = options.inject();
+    if (options.inject && i === Math.floor(options.count * (options.faultAfter ?? 0.25))) {
+      const at = Date.now();
+      faultDone = options.inject().then(() => {
+        if (options.progress) process.stderr.write(`fault (${options.fault}) from ${((at - start) / 1000).toFixed(1)} s to ${((Date.now() - start) / 1000).toFixed(1)} s of the load\n`);
+      });
+    }
   }
   await Promise.all(inflight);
   await faultDone;
+  if (options.progress) {
+    const rows = [...timeline].sort(([a], [b]) => a - b).map(([k, b]) => `${k * 5}s: ${b.ok} ok ${b.refused} refused, sent up to ${b.lateMs} ms late`);
+    process.stderr.write(`timeline (${options.fault}):\n  ${rows.join('\n  ')}\n`);
+  }
   if (reasons.size) process.stderr.write(`refusals (${options.fault}): ${JSON.stringify(Object.fromEntries(reasons))}\n`);
   return count(rig, options, accepted, refused);
 }
 
 async function count(
   rig: Rig,
-  options: { readonly ratePerSecond: number; readonly count: number; readonly fault: string; readonly settleMs: number },
+  options: { readonly ratePerSecond: number; readonly count: number; readonly fault: string; readonly settleMs: number; readonly progress?: boolean },
   accepted: Map<string, number>,
   refused: number,
 ): Promise<LoadResult> {
@@ -214,6 +251,8 @@ async function count(
   let stored = new Set<string>();
   let forwarded = new Set<string>();
   const deadline = Date.now() + options.settleMs;
+  let reported = Date.now();
+  let swept = Date.now();
   for (;;) {
     try {
       const rows = await parts.ingress.deliveries.query({});
@@ -222,12 +261,25 @@ async function count(
       const seen = new Set<string>();
       for await (const row of tenantSeen.listEntities({ queryOptions: { filter: "PartitionKey eq 'webhook'", select: ['RowKey'] } })) seen.add(row.rowKey as string);
       forwarded = new Set(ids.filter((id) => delivered.has(id) && seen.has(id)));
-    } catch {
+      if (options.progress && Date.now() - reported > 10_000) {
+        reported = Date.now();
+        const statuses = new Map<string, number>();
+        for (const r of rows) if (accepted.has(r.deliveryId)) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        const why = rows.find((r) => accepted.has(r.deliveryId) && r.status === 'retrying')?.lastError;
+        process.stderr.write(`settling (${options.fault}): ${forwarded.size}/${ids.length} forwarded, rows ${JSON.stringify(Object.fromEntries(statuses))}${why ? `; a retry's reason: ${why}` : ''}\n`);
+      }
+    } catch (err) {
       // Storage still coming back: count again shortly.
+      if (options.progress) process.stderr.write(`settling (${options.fault}): count failed: ${(err as Error).message}\n`);
     }
     if (forwarded.size === ids.length || Date.now() > deadline) break;
-    // Announcements lost in an outage are made again by the sweeper; here, without its two minutes.
-    await parts.ingress.sweep(5_000).catch(() => undefined);
+    // Announcements lost in an outage are made again by the sweeper: here every 15 s for rows
+    // stalled 30 s (the timer's minute and two minutes, shortened). Not every second: each sweep
+    // announces every stalled row again, and the copies pile up in front of the router.
+    if (Date.now() - swept > 15_000) {
+      swept = Date.now();
+      await parts.ingress.sweep(30_000).catch(() => undefined);
+    }
     await sleep(1000);
   }
   return {
