@@ -2,23 +2,25 @@
  * The fault rig shared by `npm run bench:faults` and its small versions in the test suite: the
  * real local platform (`npm start`'s parts, in this process, Azurite persisted under a temp state
  * dir so it can be stopped and started again on the same ports), one tenant provisioned through
- * the control plane and bound to an installation, signed deliveries at a fixed rate, and faults
- * injected while they flow. Counting is from storage, never from the load generator's hopes:
- * stored = a delivery row on the platform; forwarded = that row `delivered` and the tenant's own
- * dedupe row for it; lost = answered 202 but not forwarded by the deadline; duplicated = answered
- * 202 more than once (a repeat stored as new).
+ * the control plane and bound to an installation, signed deliveries at a fixed rate from a load
+ * generator in its own process (load-process.ts), and faults injected while they flow. Counting
+ * is from storage, never from the load generator's hopes: stored = a delivery row on the
+ * platform; forwarded = that row `delivered` and the tenant's own dedupe row for it; lost =
+ * answered 202 but not forwarded by the deadline; duplicated = answered 202 more than once (a
+ * repeat stored as new).
  */
-import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { AzureNamedKeyCredential, TableClient } from '@azure/data-tables';
-import { sign } from '@octokit/webhooks-methods';
 import { startLocalPlatform, type LocalPlatform } from '../../local/start-local-platform.ts';
 import { startAzurite, type AzuriteInstance } from '../../local/azurite/start-azurite.ts';
 import { enqueueProvisioning } from '../../automation/enqueue-provisioning.ts';
 import { tenantResourceNames } from '../../tenant-stack/resource-names.ts';
-import { workflowJobPayload, workflowRunPayload } from '../fixtures/index.ts';
+import type { LoadAnswers, LoadPlan } from './load-process.ts';
 import { descendants, isAlive } from '../control-plane/support/processes.ts';
 
 export interface Rig {
@@ -46,6 +48,7 @@ export interface LoadResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const loadProcess = fileURLToPath(new URL('./load-process.ts', import.meta.url));
 
 export async function startRig(options: { tenantId?: string; readyTimeoutMs?: number; logLevel?: string; trace?: boolean } = {}): Promise<Rig> {
   const tenantId = options.tenantId ?? 'acme';
@@ -149,86 +152,38 @@ export async function runLoad(
   },
 ): Promise<LoadResult> {
   const secret = rig.platform.githubDouble?.app.webhookSecret as string;
-  const accepted = new Map<string, number>();
-  let refused = 0;
-  const reasons = new Map<string, number>();
-  const sent: { id: string; event: string; body: string }[] = [];
-  const inflight: Promise<void>[] = [];
+  const faultAt = options.inject ? Math.floor(options.count * (options.faultAfter ?? 0.25)) : -1;
+  const plan: LoadPlan = { url: rig.webhookUrl, secret, count: options.count, ratePerSecond: options.ratePerSecond, duplicateShare: options.duplicateShare, faultAt };
+  const child = spawn(process.execPath, ['--import', 'tsx', loadProcess], { stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdin.end(JSON.stringify(plan));
+  let start = Date.now();
   let faultDone: Promise<void> = Promise.resolve();
-  // Per 5 s of the load: answers by kind, and how late the generator sent (is it the bottleneck?).
-  const timeline = new Map<number, { ok: number; refused: number; lateMs: number }>();
-  let loadStart = 0;
-  const mark = (sentAt: number, ok: boolean) => {
-    const bucket = Math.floor((sentAt - loadStart) / 5000);
-    const b = timeline.get(bucket) ?? { ok: 0, refused: 0, lateMs: 0 };
-    if (ok) b.ok++;
-    else b.refused++;
-    timeline.set(bucket, b);
-  };
-  const post = async (d: { id: string; event: string; body: string; signature: string }) => {
-    const sentAt = Date.now();
-    let ok = false;
-    try {
-      const res = await fetch(rig.webhookUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-github-event': d.event, 'x-github-delivery': d.id, 'x-hub-signature-256': d.signature, 'user-agent': 'GitHub-Hookshot/faults' },
-        body: d.body,
-        signal: AbortSignal.timeout(10_000),
-      });
-      await res.arrayBuffer();
-      ok = res.status === 202 || res.status === 200;
-      if (res.status === 202) accepted.set(d.id, (accepted.get(d.id) ?? 0) + 1);
-      else if (res.status !== 200) {
-        refused++;
-        reasons.set(String(res.status), (reasons.get(String(res.status)) ?? 0) + 1);
-      }
-    } catch (err) {
-      refused++;
-      const reason = `${(err as Error).name}: ${String((err as Error).cause ?? (err as Error).message)}`;
-      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-    }
-    mark(sentAt, ok);
-  };
-  // Every delivery (and its signature) is made before the clock starts: the load generator shares
-  // this process with the platform, and its work must not be what slows the intake.
-  const plan: { id: string; event: string; body: string; signature: string }[] = [];
-  for (let i = 0; i < options.count; i++) {
-    const repeat = plan.length > 10 && (i * 7919) % 100 < options.duplicateShare * 100;
-    if (repeat) {
-      plan.push(plan[(i * 104729) % plan.length] as (typeof plan)[number]);
-      continue;
-    }
-    const event = i % 2 ? 'workflow_job' : 'workflow_run';
-    const payload = event === 'workflow_run' ? workflowRunPayload({ runId: 100_000 + i, installationId: 4242 }) : workflowJobPayload({ installationId: 4242 });
-    const body = JSON.stringify(payload);
-    const delivery = { id: randomUUID(), event, body, signature: await sign(secret, body) };
-    plan.push(delivery);
-    sent.push(delivery);
-  }
-  const start = Date.now();
-  loadStart = start;
-  for (let i = 0; i < plan.length; i++) {
-    const due = start + (i * 1000) / options.ratePerSecond;
-    const wait = due - Date.now();
-    if (wait > 0) await sleep(wait);
-    const bucket = timeline.get(Math.floor((due - start) / 5000)) ?? { ok: 0, refused: 0, lateMs: 0 };
-    bucket.lateMs = Math.max(bucket.lateMs, Date.now() - due);
-    timeline.set(Math.floor((due - start) / 5000), bucket);
-    inflight.push(post(plan[i] as (typeof plan)[number]));
-    if (options.inject && i === Math.floor(options.count * (options.faultAfter ?? 0.25))) {
+  let answers: LoadAnswers | undefined;
+  const exited = new Promise<void>((resolve, reject) => {
+    child.once('error', (err) => reject(new Error('the load generator could not start', { cause: err })));
+    child.once('exit', (code, signal) => (answers ? resolve() : reject(new Error(`the load generator exited without a result (code ${code}, signal ${signal})`))));
+  });
+  for await (const line of createInterface({ input: child.stdout })) {
+    const message = JSON.parse(line) as { started?: true; fault?: true; result?: LoadAnswers };
+    if (message.started) start = Date.now();
+    if (message.fault && options.inject) {
       const at = Date.now();
       faultDone = options.inject().then(() => {
         if (options.progress) process.stderr.write(`fault (${options.fault}) from ${((at - start) / 1000).toFixed(1)} s to ${((Date.now() - start) / 1000).toFixed(1)} s of the load\n`);
       });
     }
+    if (message.result) answers = message.result;
   }
-  await Promise.all(inflight);
+  await exited;
   await faultDone;
+  const result = answers as LoadAnswers;
   if (options.progress) {
-    const rows = [...timeline].sort(([a], [b]) => a - b).map(([k, b]) => `${k * 5}s: ${b.ok} ok ${b.refused} refused, sent up to ${b.lateMs} ms late`);
+    const rows = result.timeline.map((b) => `${b.fromSecond} s: ${b.ok} answered, ${b.refused} refused; sent at most ${b.lateMs} ms late`);
     process.stderr.write(`timeline (${options.fault}):\n  ${rows.join('\n  ')}\n`);
   }
-  if (reasons.size) process.stderr.write(`refusals (${options.fault}): ${JSON.stringify(Object.fromEntries(reasons))}\n`);
+  if (Object.keys(result.reasons).length) process.stderr.write(`refusals (${options.fault}): ${JSON.stringify(result.reasons)}\n`);
+  const accepted = new Map(Object.entries(result.accepted));
+  const refused = result.refused;
   return count(rig, options, accepted, refused);
 }
 
