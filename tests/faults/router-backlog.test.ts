@@ -4,12 +4,12 @@
  * The poller hands the router up to 16 announcements at once. Routed all at once, that is one
  * forward per delivery to the tenant at the same moment: the tenant runtime cannot answer them
  * within the forward timeout, every one is retried on the same schedule, and the backlog never
- * drains. The router keeps a bounded number of deliveries in flight instead.
+ * drains. The router keeps a bounded number of forwards open per tenant instead.
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { workflowJobPayload } from '../fixtures/index.ts';
-import { routerConcurrency } from '../../runtime/ingress/route-delivery.ts';
+import { forwardsPerTenant } from '../../runtime/ingress/route-delivery.ts';
 import { startIngressHarness, type IngressHarness } from '../ingress/support.ts';
 
 describe('fault suite: a backlog after a storage outage reaches the tenant at a bounded rate', function () {
@@ -43,7 +43,7 @@ describe('fault suite: a backlog after a storage outage reaches the tenant at a 
     // The backlog: the intake's own announcements plus the sweeper's repeats, handled together.
     await Promise.all(Array.from({ length: 8 }, () => h.ingress.router.handleAnnouncement({ deliveryIds: ids })));
 
-    expect(mostInFlight, 'forwards open at once').to.be.at.most(routerConcurrency);
+    expect(mostInFlight, 'forwards open at once').to.be.at.most(forwardsPerTenant);
     expect(mostInFlight).to.be.greaterThan(1);
     const records = await Promise.all(ids.map((id) => h.ingress.deliveries.get(id)));
     expect(records.filter((r) => r.status !== 'delivered').map((r) => `${r.deliveryId} ${r.status}`)).to.deep.equal([]);
