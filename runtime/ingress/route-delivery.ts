@@ -7,6 +7,7 @@
  * the delivery's own record, so a repeated announcement never forwards a delivery twice.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { QueueClient } from '@azure/storage-queue';
 import type { Logger } from '../core/logger.ts';
 import type { InstallationRegistry, InstallationEventPayload } from '../platform/installation-registry.ts';
@@ -37,10 +38,26 @@ export interface RouterOptions {
 /** Waits between looks for an announced row not yet visible (about 2 s in all). */
 const missingRowRetryMs: readonly number[] = [20, 100, 400, 1500];
 
+/**
+ * Forwards one router instance has open to one tenant at once. A backlog (after a storage outage,
+ * the sweeper announces every stalled row again, once per sweep) routed all at once is one forward
+ * per delivery to the tenant at the same moment: more than it answers within the forward timeout,
+ * so all fail and are retried together. Per tenant, so a slow tenant never holds up the others.
+ */
+export const forwardsPerTenant = 32;
+
 const terminal = new Set(['delivered', 'handled', 'ignored', 'dead', 'parked']);
 
 export function createRouter(options: RouterOptions) {
   const now = options.now ?? (() => new Date());
+  const tenantSlots = new Map<string, LimitFunction>();
+  const slotsOf = (tenantId: string) => {
+    let slots = tenantSlots.get(tenantId);
+    if (!slots) tenantSlots.set(tenantId, (slots = pLimit(forwardsPerTenant)));
+    return slots;
+  };
+  // Long enough for one forward and its bookkeeping; a crashed router's claim expires soon after.
+  const leaseFrom = (at: Date) => new Date(at.getTime() + options.forwardTimeoutMs * 2 + 5_000).toISOString();
 
   /**
    * The intake writes a round's rows and its announcement at the same time, so a router may read
@@ -73,11 +90,7 @@ export function createRouter(options: RouterOptions) {
 
     // Claim: one router per delivery at a time.
     try {
-      record = await options.deliveries.update({
-        ...record,
-        // Long enough for one forward and its bookkeeping; a crashed router's claim expires soon after.
-        leaseUntil: new Date(at.getTime() + options.forwardTimeoutMs * 2 + 5_000).toISOString(),
-      });
+      record = await options.deliveries.update({ ...record, leaseUntil: leaseFrom(at) });
     } catch (err) {
       if (err instanceof DeliveryChangedError) return log.debug('another router claimed this delivery');
       throw err;
@@ -118,20 +131,29 @@ export function createRouter(options: RouterOptions) {
     if (!url || !secrets) {
       failure = { reason: `tenant ${tenantId} is not ready to receive deliveries`, retryable: true };
     } else {
-      const result = await forwardToTenant(
-        url,
-        {
-          id: record.deliveryId,
-          event: record.event,
-          ...(record.action ? { action: record.action } : {}),
-          installationId: record.installationId,
-          tenantId,
-          receivedAt: record.receivedAt,
-          payload,
-        },
-        secrets,
-        { timeoutMs: options.forwardTimeoutMs, now: now(), ...(options.fetch ? { fetch: options.fetch } : {}) },
-      );
+      const message = {
+        id: record.deliveryId,
+        event: record.event,
+        ...(record.action ? { action: record.action } : {}),
+        installationId: record.installationId,
+        tenantId,
+        receivedAt: record.receivedAt,
+        payload,
+      };
+      const waitingSince = Date.now();
+      const result = await slotsOf(tenantId)(async () => {
+        // A long wait for a slot may outlast the claim: renew it; a router that took it meanwhile keeps it.
+        if (Date.now() - waitingSince > options.forwardTimeoutMs) {
+          try {
+            record = await options.deliveries.update({ ...record, leaseUntil: leaseFrom(now()) });
+          } catch (err) {
+            if (err instanceof DeliveryChangedError) return undefined;
+            throw err;
+          }
+        }
+        return forwardToTenant(url, message, secrets, { timeoutMs: options.forwardTimeoutMs, now: now(), ...(options.fetch ? { fetch: options.fetch } : {}) });
+      });
+      if (!result) return tlog.debug('another router claimed this delivery while it waited for a slot');
       if (result.kind === 'delivered') {
         await finish({ status: 'delivered', tenantId, attempts, deliveredAt: now().toISOString() });
         return tlog.info({ attempts, status: result.status }, 'delivered to tenant');
@@ -158,7 +180,7 @@ export function createRouter(options: RouterOptions) {
 
   return {
     routeOne,
-    /** The queue handler: every delivery of one announcement, in parallel. */
+    /** The queue handler: every delivery of one announcement, in parallel (forwards at most `forwardsPerTenant` per tenant). */
     async handleAnnouncement(message: unknown): Promise<void> {
       const announcement = message as Partial<RouteAnnouncement>;
       if (!announcement || !Array.isArray(announcement.deliveryIds)) {

@@ -2,24 +2,26 @@
  * The fault rig shared by `npm run bench:faults` and its small versions in the test suite: the
  * real local platform (`npm start`'s parts, in this process, Azurite persisted under a temp state
  * dir so it can be stopped and started again on the same ports), one tenant provisioned through
- * the control plane and bound to an installation, signed deliveries at a fixed rate, and faults
- * injected while they flow. Counting is from storage, never from the load generator's hopes:
- * stored = a delivery row on the platform; forwarded = that row `delivered` and the tenant's own
- * dedupe row for it; lost = answered 202 but not forwarded by the deadline; duplicated = answered
- * 202 more than once (a repeat stored as new).
+ * the control plane and bound to an installation, signed deliveries at a fixed rate from a load
+ * generator in its own process (load-process.ts), and faults injected while they flow. Counting
+ * is from storage, never from the load generator's hopes: stored = a delivery row on the
+ * platform; forwarded = that row `delivered` and the tenant's own dedupe row for it; lost =
+ * answered 202 but not forwarded by the deadline; duplicated = answered 202 more than once (a
+ * repeat stored as new).
  */
-import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { AzureNamedKeyCredential, TableClient } from '@azure/data-tables';
-import { sign } from '@octokit/webhooks-methods';
 import { startLocalPlatform, type LocalPlatform } from '../../local/start-local-platform.ts';
 import { startAzurite, type AzuriteInstance } from '../../local/azurite/start-azurite.ts';
 import { enqueueProvisioning } from '../../automation/enqueue-provisioning.ts';
 import { tenantResourceNames } from '../../tenant-stack/resource-names.ts';
-import { workflowJobPayload, workflowRunPayload } from '../fixtures/index.ts';
-import { descendants } from '../control-plane/support/processes.ts';
+import type { LoadAnswers, LoadPlan } from './load-process.ts';
+import { descendants, isAlive } from '../control-plane/support/processes.ts';
 
 export interface Rig {
   readonly platform: LocalPlatform;
@@ -46,15 +48,16 @@ export interface LoadResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const loadProcess = fileURLToPath(new URL('./load-process.ts', import.meta.url));
 
-export async function startRig(options: { tenantId?: string; readyTimeoutMs?: number } = {}): Promise<Rig> {
+export async function startRig(options: { tenantId?: string; readyTimeoutMs?: number; logLevel?: string; trace?: boolean } = {}): Promise<Rig> {
   const tenantId = options.tenantId ?? 'acme';
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'zekt-faults-'));
   const platform = await startLocalPlatform({
     env: {
       ZEKT_PORT: '0',
       ZEKT_RESOURCE_MANAGER_PORT: '0',
-      ZEKT_LOG_LEVEL: 'silent',
+      ZEKT_LOG_LEVEL: options.logLevel ?? 'silent',
       // Short forward retries: a tenant back after a minute is caught up within seconds.
       ZEKT_FORWARD_RETRY_SCHEDULE: '1,2,4,8,15,30,30,30,30,30,30,30',
       ZEKT_FORWARD_TIMEOUT_MS: '5000',
@@ -89,10 +92,18 @@ export async function startRig(options: { tenantId?: string; readyTimeoutMs?: nu
       async storageOutage(ms) {
         const azurite = (await descendants(process.pid)).find((p) => p.command.includes('azurite') && p.command.includes(`--location ${azuriteDir}`));
         if (!azurite) throw new Error("the platform's Azurite was not found");
+        const t0 = Date.now();
+        const trace = (what: string) => options.trace && process.stderr.write(`storage outage: ${what} at +${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
         process.kill(azurite.pid, 'SIGTERM');
+        void (async () => {
+          while (isAlive(azurite.pid)) await sleep(100);
+          trace(`old Azurite ${azurite.pid} gone`);
+        })();
         await sleep(ms);
         await restarted?.stop();
+        trace('starting Azurite again');
         restarted = await startAzurite({ location: azuriteDir, ports });
+        trace('Azurite listening again');
       },
       async tenantOutage(ms) {
         const until = Date.now() + ms;
@@ -136,68 +147,49 @@ export async function runLoad(
     readonly faultAfter?: number;
     readonly inject?: () => Promise<void>;
     readonly settleMs: number;
+    /** Prints the settling counts every 10 s (the bench). */
+    readonly progress?: boolean;
   },
 ): Promise<LoadResult> {
   const secret = rig.platform.githubDouble?.app.webhookSecret as string;
-  const accepted = new Map<string, number>();
-  let refused = 0;
-  const reasons = new Map<string, number>();
-  const sent: { id: string; event: string; body: string }[] = [];
-  const inflight: Promise<void>[] = [];
+  const faultAt = options.inject ? Math.floor(options.count * (options.faultAfter ?? 0.25)) : -1;
+  const plan: LoadPlan = { url: rig.webhookUrl, secret, count: options.count, ratePerSecond: options.ratePerSecond, duplicateShare: options.duplicateShare, faultAt };
+  const child = spawn(process.execPath, ['--import', 'tsx', loadProcess], { stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdin.end(JSON.stringify(plan));
+  let start = Date.now();
   let faultDone: Promise<void> = Promise.resolve();
-  const post = async (d: { id: string; event: string; body: string; signature: string }) => {
-    try {
-      const res = await fetch(rig.webhookUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-github-event': d.event, 'x-github-delivery': d.id, 'x-hub-signature-256': d.signature, 'user-agent': 'GitHub-Hookshot/faults' },
-        body: d.body,
-        signal: AbortSignal.timeout(10_000),
+  let answers: LoadAnswers | undefined;
+  const exited = new Promise<void>((resolve, reject) => {
+    child.once('error', (err) => reject(new Error('the load generator could not start', { cause: err })));
+    child.once('exit', (code, signal) => (answers ? resolve() : reject(new Error(`the load generator exited without a result (code ${code}, signal ${signal})`))));
+  });
+  for await (const line of createInterface({ input: child.stdout })) {
+    const message = JSON.parse(line) as { started?: true; fault?: true; result?: LoadAnswers };
+    if (message.started) start = Date.now();
+    if (message.fault && options.inject) {
+      const at = Date.now();
+      faultDone = options.inject().then(() => {
+        if (options.progress) process.stderr.write(`fault (${options.fault}) from ${((at - start) / 1000).toFixed(1)} s to ${((Date.now() - start) / 1000).toFixed(1)} s of the load\n`);
       });
-      await res.arrayBuffer();
-      if (res.status === 202) accepted.set(d.id, (accepted.get(d.id) ?? 0) + 1);
-      else if (res.status !== 200) {
-        refused++;
-        reasons.set(String(res.status), (reasons.get(String(res.status)) ?? 0) + 1);
-      }
-    } catch (err) {
-      refused++;
-      const reason = `${(err as Error).name}: ${String((err as Error).cause ?? (err as Error).message)}`;
-      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     }
-  };
-  // Every delivery (and its signature) is made before the clock starts: the load generator shares
-  // this process with the platform, and its work must not be what slows the intake.
-  const plan: { id: string; event: string; body: string; signature: string }[] = [];
-  for (let i = 0; i < options.count; i++) {
-    const repeat = plan.length > 10 && (i * 7919) % 100 < options.duplicateShare * 100;
-    if (repeat) {
-      plan.push(plan[(i * 104729) % plan.length] as (typeof plan)[number]);
-      continue;
-    }
-    const event = i % 2 ? 'workflow_job' : 'workflow_run';
-    const payload = event === 'workflow_run' ? workflowRunPayload({ runId: 100_000 + i, installationId: 4242 }) : workflowJobPayload({ installationId: 4242 });
-    const body = JSON.stringify(payload);
-    const delivery = { id: randomUUID(), event, body, signature: await sign(secret, body) };
-    plan.push(delivery);
-    sent.push(delivery);
+    if (message.result) answers = message.result;
   }
-  const start = Date.now();
-  for (let i = 0; i < plan.length; i++) {
-    const due = start + (i * 1000) / options.ratePerSecond;
-    const wait = due - Date.now();
-    if (wait > 0) await sleep(wait);
-    inflight.push(post(plan[i] as (typeof plan)[number]));
-    if (options.inject && i === Math.floor(options.count * (options.faultAfter ?? 0.25))) faultDone = options.inject();
-  }
-  await Promise.all(inflight);
+  await exited;
   await faultDone;
-  if (reasons.size) process.stderr.write(`refusals (${options.fault}): ${JSON.stringify(Object.fromEntries(reasons))}\n`);
+  const result = answers as LoadAnswers;
+  if (options.progress) {
+    const rows = result.timeline.map((b) => `${b.fromSecond} s: ${b.ok} answered, ${b.refused} refused; sent at most ${b.lateMs} ms late`);
+    process.stderr.write(`timeline (${options.fault}):\n  ${rows.join('\n  ')}\n`);
+  }
+  if (Object.keys(result.reasons).length) process.stderr.write(`refusals (${options.fault}): ${JSON.stringify(result.reasons)}\n`);
+  const accepted = new Map(Object.entries(result.accepted));
+  const refused = result.refused;
   return count(rig, options, accepted, refused);
 }
 
 async function count(
   rig: Rig,
-  options: { readonly ratePerSecond: number; readonly count: number; readonly fault: string; readonly settleMs: number },
+  options: { readonly ratePerSecond: number; readonly count: number; readonly fault: string; readonly settleMs: number; readonly progress?: boolean },
   accepted: Map<string, number>,
   refused: number,
 ): Promise<LoadResult> {
@@ -214,6 +206,8 @@ async function count(
   let stored = new Set<string>();
   let forwarded = new Set<string>();
   const deadline = Date.now() + options.settleMs;
+  let reported = Date.now();
+  let swept = Date.now();
   for (;;) {
     try {
       const rows = await parts.ingress.deliveries.query({});
@@ -222,12 +216,25 @@ async function count(
       const seen = new Set<string>();
       for await (const row of tenantSeen.listEntities({ queryOptions: { filter: "PartitionKey eq 'webhook'", select: ['RowKey'] } })) seen.add(row.rowKey as string);
       forwarded = new Set(ids.filter((id) => delivered.has(id) && seen.has(id)));
-    } catch {
+      if (options.progress && Date.now() - reported > 10_000) {
+        reported = Date.now();
+        const statuses = new Map<string, number>();
+        for (const r of rows) if (accepted.has(r.deliveryId)) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        const why = rows.find((r) => accepted.has(r.deliveryId) && r.status === 'retrying')?.lastError;
+        process.stderr.write(`settling (${options.fault}): ${forwarded.size}/${ids.length} forwarded, rows ${JSON.stringify(Object.fromEntries(statuses))}${why ? `; a retry's reason: ${why}` : ''}\n`);
+      }
+    } catch (err) {
       // Storage still coming back: count again shortly.
+      if (options.progress) process.stderr.write(`settling (${options.fault}): count failed: ${(err as Error).message}\n`);
     }
     if (forwarded.size === ids.length || Date.now() > deadline) break;
-    // Announcements lost in an outage are made again by the sweeper; here, without its two minutes.
-    await parts.ingress.sweep(5_000).catch(() => undefined);
+    // Announcements lost in an outage are made again by the sweeper: here every 15 s for rows
+    // stalled 30 s (the timer's minute and two minutes, shortened). Not every second: each sweep
+    // announces every stalled row again, and the copies pile up in front of the router.
+    if (Date.now() - swept > 15_000) {
+      swept = Date.now();
+      await parts.ingress.sweep(30_000).catch(() => undefined);
+    }
     await sleep(1000);
   }
   return {
