@@ -6,7 +6,9 @@
  * double's code (local/github-double, and what it calls), for the benchmark's own driver when a
  * frame is under bench/, otherwise for the platform. Idle samples count for nobody.
  */
+import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
+import path from 'node:path';
 
 interface ProfileNode {
   id: number;
@@ -33,6 +35,8 @@ export async function startProfile(): Promise<() => Promise<ProfileShare>> {
   return async () => {
     const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: Profile };
     session.disconnect();
+    // BENCH_PROFILE_DIR: the profile itself too, for Chrome DevTools or `npx tsx bench/support/top-functions.ts`.
+    if (process.env.BENCH_PROFILE_DIR) await writeFile(path.join(process.env.BENCH_PROFILE_DIR, `platform-${Date.now()}.cpuprofile`), JSON.stringify(profile));
     return share(profile);
   };
 }
