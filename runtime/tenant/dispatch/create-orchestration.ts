@@ -129,14 +129,21 @@ export function createOrchestration(deps: OrchestrationDeps) {
     deliveries,
     subscriptions,
     messagesOfRun: deps.messagesOfRun ?? (async () => []),
-    enqueue,
+    // The first dispatch runs in the fan-out's own invocation (no message to send, receive, delete,
+    // no record to read back); a failure leaves it to a message, as every retry is.
+    dispatch: (created) =>
+      dispatcher.dispatchCreated(created).catch((err: unknown) => {
+        log.warn({ deliveryId: created.record.id, err: { name: (err as Error).name, message: (err as Error).message } }, 'first dispatch failed; queued instead');
+        return enqueue(created.record.id);
+      }),
     log,
     now: () => new Date(now()),
   });
   // The first check puts the event on the open list (and settles one no consumer matched).
   const fanOut = async (run: WorkflowState) => {
     const result = await fanOutEvent(run);
-    if (result) await settlement.check(result.event.id);
+    if (result) dispatcher.remember(result.event);
+    if (result) await settlement.check(result.event.id, result.complete ? { event: result.event, deliveries: result.created } : undefined);
     return result;
   };
   const linker = createRunLinker({ deliveries: observed, log, now: () => new Date(now()) });

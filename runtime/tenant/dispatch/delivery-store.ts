@@ -55,13 +55,13 @@ export function createDeliveryStore(table: TableClient, partition: 'delivery' | 
   return {
     read,
 
-    /** Creates the record unless it exists; true when this call created it. */
-    async createIfAbsent(record: DeliveryRecord): Promise<boolean> {
+    /** Creates the record unless it exists; answers it with its ETag when this call created it. */
+    async createIfAbsent(record: DeliveryRecord): Promise<StoredDelivery | undefined> {
       try {
-        await table.createEntity(toRow(record, partition));
-        return true;
+        const result = await table.createEntity(toRow(record, partition));
+        return { record, etag: result.etag ?? '*' };
       } catch (err) {
-        if (statusOf(err) === 409) return false;
+        if (statusOf(err) === 409) return undefined;
         throw err;
       }
     },

@@ -3,11 +3,13 @@
  *
  * Written so that a crash at any point loses nothing and repeats nothing. Every copy of the
  * `completed` webhook is handled (the intake enqueues each one before it answers), and every step
- * is create-if-absent with ids derived from the run: the event (`<repo>-<run>-<attempt>`), then
- * each delivery record (`<eventId>.<consumerId>`), then a dispatch message for each record this
- * call created. A crash after a record but before its message leaves a `queued` record that no
- * message names: the sweeper re-enqueues queued records that are overdue. A later copy of the
- * webhook finds the event and the records and creates nothing more.
+ * is create-if-absent with ids derived from the run: the event (`<repo>-<run>-<attempt>`, stored
+ * open at the sequence of its deliveries, and put on the open list), then each delivery record
+ * (`<eventId>.<consumerId>`), then the first dispatch of each record this call created, right
+ * here (at most 16 at a time; one that fails is handed to a queue message). A crash after a record
+ * but before its dispatch leaves a `queued` record that no message names: the sweeper re-enqueues
+ * queued records that are overdue. A later copy of the webhook finds the event and the records and
+ * creates nothing more.
  *
  * A run whose title carries a settled report's id (settled-report.ts) makes no event: it is the
  * provider's answer to a report, and an event of it would report again without end.
@@ -15,12 +17,13 @@
  * Which consumers match is decided when the records are written; a copy processed after the
  * subscriptions changed only adds records for newly matching consumers, never removes one.
  */
+import pLimit from 'p-limit';
 import type { Logger } from '../../core/logger.ts';
 import type { MessageReferencesOfRun } from '../message-reference.ts';
 import type { SubscriptionIndex } from '../subscriptions/subscription-index.ts';
 import type { WorkflowState } from '../workflow-event-store.ts';
 import { correlationIdOf, deliveryIdOf, type DeliveryRecord } from './delivery-record.ts';
-import type { DeliveryStore } from './delivery-store.ts';
+import type { DeliveryStore, StoredDelivery } from './delivery-store.ts';
 import type { EventStore } from './event-store.ts';
 import { matchSubscriptions } from './match-subscriptions.ts';
 import { carriesReportId } from './settled-report.ts';
@@ -31,23 +34,34 @@ export interface FanOutOptions {
   readonly deliveries: DeliveryStore;
   readonly subscriptions: SubscriptionIndex;
   readonly messagesOfRun: MessageReferencesOfRun;
-  readonly enqueue: (deliveryId: string) => Promise<void>;
+  /** Starts a delivery this call created: its first dispatch, or failing that its queue message. */
+  readonly dispatch: (created: StoredDelivery) => Promise<void>;
   readonly log: Logger;
   readonly now?: () => Date;
 }
 
+/** First dispatches of one event in flight at once (a fan-out to 200 consumers goes 16 at a time). */
+const concurrentDispatches = 16;
+
 export function createFanOut(options: FanOutOptions) {
   const now = options.now ?? (() => new Date());
-  return async function fanOutEvent(run: WorkflowState): Promise<{ event: ZektEvent; created: DeliveryRecord[] } | undefined> {
+  return async function fanOutEvent(run: WorkflowState): Promise<{ event: ZektEvent; created: DeliveryRecord[]; complete: boolean } | undefined> {
     if (run.kind !== 'run' || run.status !== 'completed') return undefined;
     if (carriesReportId(run.displayTitle)) {
       options.log.info({ runId: run.runId, repository: run.repository }, 'a run started by a settled report makes no event');
       return undefined;
     }
-    const messages = await options.messagesOfRun({ repositoryId: run.repositoryId, runId: run.runId, runAttempt: run.runAttempt });
-    const { event, created: eventCreated } = await options.events.createIfAbsent(buildZektEvent(run, messages, now()));
-    const [subscriptions, policy] = await Promise.all([options.subscriptions.subscriptionsTo(event.provider.id), options.subscriptions.publishPolicyOf(event.provider.id)]);
-    const matches = matchSubscriptions(event, subscriptions, policy);
+    const [messages, subscriptions, policy] = await Promise.all([
+      options.messagesOfRun({ repositoryId: run.repositoryId, runId: run.runId, runAttempt: run.runAttempt }),
+      options.subscriptions.subscriptionsTo(run.repositoryId),
+      options.subscriptions.publishPolicyOf(run.repositoryId),
+    ]);
+    const built = buildZektEvent(run, messages, now());
+    const matches = matchSubscriptions(built, subscriptions, policy);
+    // A new event is stored open at the sequence of its deliveries (one generation each), and put
+    // on the open list before they are written: the settlement check after them has nothing to write.
+    const { event, created: eventCreated } = await options.events.createIfAbsent(matches.length > 0 ? { ...built, settlementSequence: matches.length } : built);
+    if (eventCreated && matches.length > 0) await options.events.markOpen(event.id, now().getTime(), matches.length);
     const at = now().toISOString();
     const records = matches.map(({ subscription, eventType }): DeliveryRecord => {
       const id = deliveryIdOf(event.id, subscription.consumer.id);
@@ -65,11 +79,14 @@ export function createFanOut(options: FanOutOptions) {
         updatedAt: at,
       };
     });
-    const created = (await Promise.all(records.map(async (r) => ((await options.deliveries.createIfAbsent(r)) ? r : undefined)))).filter(
-      (r): r is DeliveryRecord => r !== undefined,
-    );
-    await Promise.all(created.map((r) => options.enqueue(r.id)));
+    const stored = (await Promise.all(records.map((r) => options.deliveries.createIfAbsent(r)))).filter((r): r is StoredDelivery => r !== undefined);
+    const created = stored.map((s) => s.record);
+    // A copy that wrote records the first one did not (it crashed part-way): back on the open list, so the sweeper looks again.
+    if (!eventCreated && created.length > 0) await options.events.markOpen(event.id, now().getTime());
+    const limit = pLimit(concurrentDispatches);
+    await Promise.all(stored.map((s) => limit(() => options.dispatch(s))));
     options.log.info({ eventId: event.id, eventCreated, consumers: matches.length, queued: created.length }, eventCreated ? 'event created' : 'event seen again');
-    return { event, created };
+    // A new event whose records were all written here: the caller's settlement check needs no reads.
+    return { event, created, complete: eventCreated && created.length === matches.length };
   };
 }
