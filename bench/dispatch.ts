@@ -20,6 +20,8 @@ import { cpuOf, cpuSeconds, processesBelow } from './process-cpu.ts';
 import { startProfile } from './profile-share.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+// The cost stage's fixed rate (200 by default; lower to compare two versions on a busy machine).
+const costRate = Number(process.env.BENCH_COST_RATE ?? 200);
 const rates = (process.env.BENCH_RATES ?? '300,400,600,800').split(',').map(Number);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -111,7 +113,7 @@ try {
     );
   }
 
-  // 2. Cost at a fixed 200 deliveries/s.
+  // 2. Cost at a fixed rate (200 deliveries/s).
   if (stages.has('cost')) {
     await bench.installWithSubscriptions('solo', 'lib', ['app']);
     await warm('solo/lib', 1);
@@ -120,7 +122,7 @@ try {
     const before = cpuOf(processes);
     const self0 = cpuSeconds(process.pid);
     const stopProfile = await startProfile();
-    const sent = await sendRuns('solo/lib', 200, seconds);
+    const sent = await sendRuns('solo/lib', costRate, seconds);
     const drained = await until(() => dispatchesOf(sent.sentAt).length >= sent.count - sent.refused, 120_000);
     const share = await stopProfile();
     const self = cpuSeconds(process.pid) - self0;
@@ -129,7 +131,7 @@ try {
     const lag = done.map((d) => Date.parse(d.receivedAt) - (sent.sentAt.get(runOf(d)) as number)).sort((a, b) => a - b);
     const per = (cpu: number) => `${((cpu * 1000) / Math.max(1, done.length)).toFixed(2)} ms`;
     console.log(
-      `cost: 200 deliveries/s for ${seconds} s (1 consumer per run): ${done.length}/${sent.count} dispatched${drained ? '' : ' (timed out)'}, ${sent.refused} refused, p50 ${percentile(lag, 50)} ms, p99 ${percentile(lag, 99)} ms; CPU per delivery dispatched (${elapsed()}):`,
+      `cost: ${costRate} deliveries/s for ${seconds} s (1 consumer per run): ${done.length}/${sent.count} dispatched${drained ? '' : ' (timed out)'}, ${sent.refused} refused, p50 ${percentile(lag, 50)} ms, p99 ${percentile(lag, 99)} ms; CPU per delivery dispatched (${elapsed()}):`,
     );
     console.log(`  platform process ${per(self)} in all: platform ${per(self * share.platform)}, GitHub double ${per(self * share.double)}, benchmark driver ${per(self * share.driver)} (split by a sampling profile)`);
     for (const p of processes) console.log(`  ${p.role} (pid ${p.pid}) ${per((after.get(p.pid) as number) - (before.get(p.pid) as number))}`);
