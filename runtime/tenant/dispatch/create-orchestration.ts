@@ -111,14 +111,14 @@ export function createOrchestration(deps: OrchestrationDeps) {
     now,
   });
   /** A failed check is repaired by the sweeper; it must not fail the transition that prompted it. */
-  const settleQuietly = (eventId: string) =>
-    settlement.check(eventId).catch((err: unknown) => log.warn({ eventId, err: { name: (err as Error).name, message: (err as Error).message } }, 'settlement check failed; the sweeper retries'));
+  const settleQuietly = (eventId: string, check: (id: string) => Promise<unknown> = settlement.check) =>
+    check(eventId).catch((err: unknown) => log.warn({ eventId, err: { name: (err as Error).name, message: (err as Error).message } }, 'settlement check failed; the sweeper retries'));
   // Every write that ends a delivery (dead, completed, unconfirmed) goes through `update`: that is where settlement is noticed.
   const observed: DeliveryStore = {
     ...deliveries,
     async update(id, change) {
       const record = await deliveries.update(id, change);
-      if (record && hasEnded(record.status)) await settleQuietly(record.eventId);
+      if (record && hasEnded(record.status)) await settleQuietly(record.eventId, settlement.checkAfterEnd);
       return record;
     },
   };

@@ -105,6 +105,17 @@ export function createDeliveryStore(table: TableClient, partition: 'delivery' | 
       return found;
     },
 
+    /**
+     * Whether any delivery of the event has not ended: asks for one such row only (a range read
+     * that stops at the first match), not for all of them.
+     */
+    async anyNotEnded(eventId: string, ended: readonly DeliveryStatus[]): Promise<boolean> {
+      const filter = [odata`PartitionKey eq ${partition} and RowKey ge ${`${eventId}.`} and RowKey lt ${`${eventId}/`}`, ...ended.map((status) => odata`status ne ${status}`)].join(' and ');
+      const pages = table.listEntities<Row>({ queryOptions: { filter, select: ['RowKey'] } }).byPage({ maxPageSize: 1 });
+      for await (const page of pages) if (page.length > 0) return true;
+      return false;
+    },
+
     /** In delivery id order, optionally of one status. */
     list(options: { status?: DeliveryStatus; limit: number; cursor?: string }): Promise<Page<DeliveryRecord>> {
       const filter = options.status ? odata`PartitionKey eq ${partition} and status eq ${options.status}` : odata`PartitionKey eq ${partition}`;

@@ -102,6 +102,17 @@ export function createEventSettlement(options: SettlementOptions) {
   return {
     check,
 
+    /**
+     * After one delivery ended: while another has not, nothing is settled and nothing need be
+     * written (only the fan-out and a redelivery change an event's sequence, and they check in
+     * full), so one row is asked for instead of every delivery of the event at every transition.
+     * Once none is left, the full check settles it.
+     */
+    async checkAfterEnd(eventId: string): Promise<'open' | 'settled' | undefined> {
+      if (await options.deliveries.anyNotEnded(eventId, endedStatuses)) return 'open';
+      return check(eventId);
+    },
+
     /** The sweeper's part: settle events whose last check was lost, and re-enqueue reports whose message was. */
     async sweep(): Promise<{ settled: number; reportsRequeued: number }> {
       const at = now();
