@@ -3,17 +3,24 @@
  * asserted). Every part runs as `npm start` runs it (bench/dispatch-platform.ts): the GitHub
  * double's `workflow_run.completed` webhook → the platform's intake and router → the tenant
  * runtime's intake (its own process and its own Azurite) → its deliveries queue → fan-out →
- * dispatcher → a broker token → the double's `repository_dispatch`.
+ * dispatcher → a broker token → the double's `repository_dispatch`. The double's own limits are
+ * raised out of the way (Zekt's budget is what the drain measures), and each measured stage has
+ * an installation of its own (the double's 5,000 requests an hour per installation).
  *
- * 1. Latency: 20 completed runs a second for BENCH_SECONDS (10), 3 consumers each (the budget
+ * 1. `latency`: 20 completed runs a second for BENCH_SECONDS (10), 3 consumers each (the budget
  *    raised out of the way): webhook sent → dispatch accepted by the double, p50/p99.
- * 2. Cost and ceiling: one consumer per run, so a run is one delivery end to end; a fixed
- *    200 deliveries/s for BENCH_SECONDS, CPU per delivery in each process (platform, each
- *    Azurite, the tenant runtime); then rising rates (BENCH_RATES) for 5 s each: the highest at
- *    which every delivery is dispatched within 10 s of the last send, none refused.
- * 3. Drain: one event to 200 consumers under a budget of 600 a minute, on the budget's clock
+ * 2. `cost`: one consumer per run, so a run is one delivery end to end; a fixed BENCH_COST_RATE
+ *    (200) deliveries/s for BENCH_SECONDS: CPU per delivery in each process (platform, each
+ *    Azurite, the tenant runtime; the double's share of the platform process split out by a
+ *    sampling profile).
+ * 3. `ceiling`: rising rates (BENCH_RATES, 300,400,600,800) for 5 s each: the highest at which
+ *    every delivery is dispatched within 10 s of the last send, none refused.
+ * 4. `drain`: one event to 200 consumers under a budget of 600 a minute, on the budget's clock
  *    scaled 10× (ZEKT_DISPATCH_BUDGET_TIME_SCALE=10: 60 per 6 s window; its 1 s margin is not
  *    scaled): drain time against the ideal, and the most dispatches in any one window.
+ *
+ * BENCH_STAGES picks stages (all by default); BENCH_PROFILE_DIR keeps CPU profiles of the
+ * platform (the cost stage) and of the tenant runtime (its whole life).
  */
 import { startBenchPlatform } from './dispatch-platform.ts';
 import { cpuOf, cpuSeconds, processesBelow } from './process-cpu.ts';
