@@ -142,7 +142,6 @@ export function createOrchestration(deps: OrchestrationDeps) {
   // The first check puts the event on the open list (and settles one no consumer matched).
   const fanOut = async (run: WorkflowState) => {
     const result = await fanOutEvent(run);
-    if (result) dispatcher.remember(result.event);
     if (result) await settlement.check(result.event.id, result.complete ? { event: result.event, deliveries: result.created } : undefined);
     return result;
   };

@@ -83,26 +83,11 @@ export function createDispatcher(options: DispatcherOptions) {
     return options.deliveries.update(id, keepLink);
   }
 
-  // What a payload uses of an event never changes once stored (only its settlement state does):
-  // the dispatcher keeps the recent ones instead of reading each time.
-  const recentEvents = new Map<string, ZektEvent>();
-  function remember(event: ZektEvent): void {
-    recentEvents.set(event.id, event);
-    if (recentEvents.size > 500) recentEvents.delete(recentEvents.keys().next().value as string);
-  }
-  async function eventOf(id: string): Promise<ZektEvent | undefined> {
-    const cached = recentEvents.get(id);
-    if (cached) return cached;
-    const event = await options.events.get(id);
-    if (event) remember(event);
-    return event;
-  }
-
   /** `sent`: a request reached (or may have reached) GitHub; `budgetWait`: held back by the budget. */
   type Attempt = { verdict: DispatchVerdict; sent: boolean; budgetWait?: boolean; installationId?: number };
 
   async function send(record: DeliveryRecord): Promise<Attempt> {
-    const event = await eventOf(record.eventId);
+    const event = await options.events.get(record.eventId);
     if (!event) return { verdict: { kind: 'dead', reason: `event ${record.eventId} is missing` }, sent: false };
     let token;
     try {
@@ -148,8 +133,6 @@ export function createDispatcher(options: DispatcherOptions) {
 
   return {
     enqueue,
-    /** The fan-out hands over the event it just stored: the dispatches of its deliveries need not read it. */
-    remember,
 
     async handle(message: DispatchMessage): Promise<void> {
       const stored = await options.deliveries.read(message.deliveryId);
