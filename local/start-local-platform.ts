@@ -1,8 +1,10 @@
 /**
  * Everything `npm start` runs, as one function (the end-to-end test calls it too): Azurite with
- * its data under `.zekt/`, the GitHub API double (unless `GITHUB_API_URL` names a real GitHub),
- * the control plane with its local resource manager (local target), then the platform's function
- * table on the local host. Returns the URLs and one `stop()` that ends them in reverse order.
+ * its data under `.zekt/`, the GitHub API double (unless `GITHUB_API_URL` names a real GitHub or
+ * the environment gives an existing App's secrets), the control plane with its local resource
+ * manager (local target), then the platform's function table on the local host, and the webhook
+ * proxy's forwarding when `WEBHOOK_PROXY_URL` is set. Returns the URLs and one `stop()` that ends
+ * them in reverse order.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -24,6 +26,8 @@ import { createPlatformParts } from '../runtime/platform/create-platform-parts.t
 import { platformStorageResources } from '../runtime/platform/platform-storage-layout.ts';
 import { tenantResourceNames } from '../tenant-stack/resource-names.ts';
 import { seedPlatformVault } from './seed-platform-vault.ts';
+import { readExistingGitHubApp } from './read-existing-github-app.ts';
+import { startWebhookProxy } from './start-webhook-proxy.ts';
 
 export interface LocalPlatformOptions {
   /** The settings, read only through `runtime/config.ts`. */
@@ -46,6 +50,8 @@ export interface LocalPlatform {
   readonly controlPlane?: LocalControlPlane;
   /** The ingress and identity, as wired (tests reach their stores through it). */
   readonly parts?: ReturnType<typeof createPlatformParts>;
+  /** The webhook proxy channel forwarded to the platform's webhook route, when one is set. */
+  readonly webhookProxy?: { readonly source: string; readonly target: string };
   stop(): Promise<void>;
 }
 
@@ -57,6 +63,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     for (const fn of stops.reverse()) await fn();
   };
   try {
+    // An existing App's key file is read first, so a wrong path fails before anything starts.
+    const existingApp = local.githubApp ? await readExistingGitHubApp(local.githubApp) : undefined;
     const azurite = await startAzurite(options.inMemory ? {} : { location: path.join(stateDir, 'azurite') });
     stops.push(() => azurite.stop());
     const filled: Record<string, string> = {
@@ -67,7 +75,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const preliminary = loadConfig(options.env, filled);
     const log = options.log ?? createLogger({ level: preliminary.logLevel });
     let githubDouble: GitHubDouble | undefined;
-    if (!preliminary.given.has('GITHUB_API_URL')) {
+    if (!preliminary.given.has('GITHUB_API_URL') && !existingApp) {
       githubDouble = await startGitHubDouble({
         host: preliminary.host,
         port: options.githubDoublePort ?? 0,
@@ -112,6 +120,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       const started = controlPlane;
       stops.push(() => started.stop());
     }
+    if (existingApp && !controlPlane) {
+      log.warn('GITHUB_APP_PRIVATE_KEY_PATH and the App secrets go into the local platform vault, which only the local target has; they are not used');
+    }
     const config = loadConfig(
       options.env,
       controlPlane && !preliminary.platformVaultUrl ? { ...withGitHub, ZEKT_PLATFORM_VAULT_URL: controlPlane.manager.platform.vaultUrl } : withGitHub,
@@ -119,7 +130,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     let parts: ReturnType<typeof createPlatformParts> | undefined;
     if (controlPlane) {
       const manager = controlPlane.manager;
-      await seedPlatformVault(controlPlane.platformVault, githubDouble?.app);
+      // The App's secrets: the double's fresh App, or the existing App the environment names
+      // (otherwise those `zekt app create` stored stay as they are).
+      await seedPlatformVault(controlPlane.platformVault, githubDouble?.app ?? existingApp);
       const registryForBroker = controlPlane.registry;
       parts = createPlatformParts({
         config,
@@ -165,6 +178,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       githubDouble.setWebhookUrl(`${publicUrl}/api/github/webhooks`);
       githubDouble.setCallbackUrls([`${publicUrl}/api/auth/callback`]);
     }
+    let webhookProxy: LocalPlatform['webhookProxy'];
+    if (local.webhookProxyUrl) {
+      webhookProxy = { source: local.webhookProxyUrl, target: `${host.url}/api/github/webhooks` };
+      const proxy = await startWebhookProxy({ ...webhookProxy, log });
+      stops.push(() => proxy.stop());
+    }
     return {
       platformUrl: host.url,
       storage: {
@@ -175,6 +194,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       ...(githubDouble ? { githubDouble } : {}),
       ...(controlPlane ? { controlPlane } : {}),
       ...(parts ? { parts } : {}),
+      ...(webhookProxy ? { webhookProxy } : {}),
       stop,
     };
   } catch (err) {

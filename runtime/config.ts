@@ -288,8 +288,25 @@ export const settings: readonly SettingDefinition[] = [
   },
   {
     name: 'WEBHOOK_PROXY_URL',
-    description: 'Local runs against a real GitHub: the smee.io channel the App delivers webhooks to (`zekt app create` sets it as the webhook URL; see docs/real-github.md).',
+    description:
+      'Local runs against a real GitHub: the smee.io channel the App delivers webhooks to; `npm start` forwards it to the local webhook route (`zekt app create` sets it as the webhook URL; see docs/real-github.md).',
     example: 'https://smee.io/your-channel',
+  },
+  // An existing GitHub App for a local run (docs/real-github.md): `npm start` puts these in the local platform vault.
+  {
+    name: 'GITHUB_APP_PRIVATE_KEY_PATH',
+    description: "Local runs against a real GitHub: path of the App's private key file (`.pem`); with the two secrets below, `npm start` puts it in the local platform vault.",
+    example: './zekt-app.private-key.pem',
+  },
+  {
+    name: 'GITHUB_WEBHOOK_SECRET',
+    description: "Local runs against a real GitHub: the App's webhook secret (`npm start` puts it in the local platform vault; never logged).",
+    secret: true,
+  },
+  {
+    name: 'GITHUB_APP_CLIENT_SECRET',
+    description: "Local runs against a real GitHub: the App's OAuth client secret, for sign-in (`npm start` puts it in the local platform vault; never logged).",
+    secret: true,
   },
   {
     name: 'AZURE_ENTRA_TENANT_ID',
@@ -375,6 +392,9 @@ const schema = z
     ZEKT_MESSAGE_MAX_DEPTH: z.coerce.number().int().min(1).max(256).default(32),
     ZEKT_MESSAGE_TTL_DAYS: z.coerce.number().positive().max(90).default(7),
     WEBHOOK_PROXY_URL: url.optional(),
+    GITHUB_APP_PRIVATE_KEY_PATH: z.string().min(1).optional(),
+    GITHUB_WEBHOOK_SECRET: z.string().min(8, 'must be at least 8 characters').optional(),
+    GITHUB_APP_CLIENT_SECRET: z.string().min(8, 'must be at least 8 characters').optional(),
   })
   .refine((env) => env.ZEKT_STORAGE_CONNECTION_STRING ?? env.ZEKT_STORAGE_ACCOUNT_NAME, {
     message: 'set ZEKT_STORAGE_CONNECTION_STRING (Azurite) or ZEKT_STORAGE_ACCOUNT_NAME (Azure)',
@@ -554,6 +574,7 @@ export function loadLocalSettings(env: Environment): LocalSettings {
   };
   const host = given('ZEKT_HOST') ?? '127.0.0.1';
   const webhookProxyUrl = urlOf('WEBHOOK_PROXY_URL');
+  const githubApp = existingGitHubApp(given);
   return {
     stateDir: given('ZEKT_STATE_DIR') ?? '.zekt',
     storageGiven: Boolean(given('ZEKT_STORAGE_CONNECTION_STRING') ?? given('ZEKT_STORAGE_ACCOUNT_NAME')),
@@ -561,7 +582,43 @@ export function loadLocalSettings(env: Environment): LocalSettings {
     publicUrl: urlOf('ZEKT_PUBLIC_URL', `http://${host}:${given('ZEKT_PORT') ?? '7071'}`) as string,
     github: { webUrl: urlOf('GITHUB_WEB_URL', 'https://github.com') as string, apiUrl: urlOf('GITHUB_API_URL', 'https://api.github.com') as string },
     ...(webhookProxyUrl ? { webhookProxyUrl } : {}),
+    ...(githubApp ? { githubApp } : {}),
   };
+}
+
+const existingAppSettings = ['GITHUB_APP_ID', 'GITHUB_APP_CLIENT_ID', 'GITHUB_APP_PRIVATE_KEY_PATH', 'GITHUB_WEBHOOK_SECRET', 'GITHUB_APP_CLIENT_SECRET'] as const;
+
+/**
+ * An existing App's credentials for a local run: all five settings or none of its three secret
+ * ones (the id and client id alone also name an App registered by `zekt app create`, whose
+ * secrets are already in the local vault). Problems name the settings, never their values.
+ */
+function existingGitHubApp(given: (name: string) => string | undefined): ExistingGitHubApp | undefined {
+  const secretOnes = existingAppSettings.slice(2);
+  if (!secretOnes.some((name) => given(name) !== undefined)) return undefined;
+  const problems = existingAppSettings.filter((name) => given(name) === undefined).map((name) => `${name}: required with the App's other credentials (docs/real-github.md)`);
+  if (given('GITHUB_APP_ID') !== undefined && !/^\d+$/.test(given('GITHUB_APP_ID') as string)) problems.push('GITHUB_APP_ID: must be the numeric App id');
+  for (const name of ['GITHUB_WEBHOOK_SECRET', 'GITHUB_APP_CLIENT_SECRET']) {
+    if ((given(name)?.length ?? 8) < 8) problems.push(`${name}: must be at least 8 characters`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    appId: given('GITHUB_APP_ID') as string,
+    clientId: given('GITHUB_APP_CLIENT_ID') as string,
+    privateKeyPath: given('GITHUB_APP_PRIVATE_KEY_PATH') as string,
+    webhookSecret: given('GITHUB_WEBHOOK_SECRET') as string,
+    clientSecret: given('GITHUB_APP_CLIENT_SECRET') as string,
+  };
+}
+
+/** An existing GitHub App given through the environment or `.env` (local runs only). */
+export interface ExistingGitHubApp {
+  readonly appId: string;
+  readonly clientId: string;
+  /** As given: absolute, or relative to the working directory. */
+  readonly privateKeyPath: string;
+  readonly webhookSecret: string;
+  readonly clientSecret: string;
 }
 
 /** What the local runners read before the full configuration (see `loadLocalSettings`). */
@@ -574,6 +631,8 @@ export interface LocalSettings {
   readonly github: { readonly webUrl: string; readonly apiUrl: string };
   /** A webhook proxy channel (smee.io) GitHub delivers to, forwarded to the local platform. */
   readonly webhookProxyUrl?: string;
+  /** An existing App whose secrets the environment gives; its GitHub is then used, not the double. */
+  readonly githubApp?: ExistingGitHubApp;
 }
 
 /**

@@ -20543,11 +20543,12 @@ async function receiveEvent() {
   }
   const receipts = endpoint.replace(/\/messages$/, "/receipts");
   await callZekt({ url: receipts, method: "POST", audience, body: JSON.stringify({ event_id: event.event_id }), retryDelays, what: "posting the receipt" });
-  info(`event ${event.event_id} from ${event.provider.repository} run ${event.provider.run_id}: receipt recorded`);
+  info(`event ${event.event_id}${event.follow_up ? ` (follow-up: message ${event.follow_up.message_id} was stored after the first dispatch)` : ""} from ${event.provider.repository} run ${event.provider.run_id}: receipt recorded`);
   const chosen = (wanted ? texts.find((t) => t.name === wanted) : void 0) ?? texts.find((t) => t.name === "") ?? texts[0];
   if (wanted && chosen?.name !== wanted) throw new ZektCallError(`the event has no message named ${wanted}`);
   setOutput("event-id", event.event_id);
   setOutput("correlation-id", event.correlation_id);
+  setOutput("follow-up", event.follow_up ? "true" : "false");
   setOutput("message", chosen?.text ?? "");
   setOutput("messages", JSON.stringify(messages));
   setOutput("provider-repository", event.provider.repository);
@@ -20564,9 +20565,11 @@ function zektEventOf(payload) {
   const optional = (value) => value === null || value === void 0 ? {} : { value };
   const { run, workflow } = wire;
   const workflowName = optional(workflow?.name ?? workflow?.path).value;
+  const followUp = typeof zekt.follow_up?.message_id === "string" ? { follow_up: { message_id: zekt.follow_up.message_id } } : {};
   return {
     event_id: zekt.event_id,
     correlation_id: zekt.correlation_id,
+    ...followUp,
     provider: {
       repository: wire.provider.repository,
       repository_id: wire.provider.repository_id,

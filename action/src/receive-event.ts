@@ -3,7 +3,9 @@
  * `github.event.client_payload.zekt` (docs/action.md). Each referenced message is fetched with the
  * run's own OIDC token — only from the configured `endpoint`, whatever URL the payload names, so a
  * token never goes anywhere else — and checked against its sha-256 digest. Then the receipt links
- * this run to the delivery, and the outputs are set.
+ * this run to the delivery, and the outputs are set. A follow-up (a message stored after the
+ * first dispatch; `client_payload.zekt.follow_up`) is handled like a first delivery — it carries
+ * every reference — and says so in the `follow-up` output.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -14,6 +16,8 @@ import { ZektCallError, callZekt, retryDelaysOf } from './http-with-retry.ts';
 export interface ZektEvent {
   readonly event_id: string;
   readonly correlation_id: string;
+  /** Present on a follow-up: a message the provider run stored after the first dispatch (its id). */
+  readonly follow_up?: { readonly message_id: string };
   readonly provider: {
     readonly repository: string;
     readonly repository_id: number;
@@ -53,12 +57,13 @@ export async function receiveEvent(): Promise<void> {
   // `<base>/api/messages` → `<base>/api/receipts`.
   const receipts = endpoint.replace(/\/messages$/, '/receipts');
   await callZekt({ url: receipts, method: 'POST', audience, body: JSON.stringify({ event_id: event.event_id }), retryDelays, what: 'posting the receipt' });
-  core.info(`event ${event.event_id} from ${event.provider.repository} run ${event.provider.run_id}: receipt recorded`);
+  core.info(`event ${event.event_id}${event.follow_up ? ` (follow-up: message ${event.follow_up.message_id} was stored after the first dispatch)` : ''} from ${event.provider.repository} run ${event.provider.run_id}: receipt recorded`);
 
   const chosen = (wanted ? texts.find((t) => t.name === wanted) : undefined) ?? texts.find((t) => t.name === '') ?? texts[0];
   if (wanted && chosen?.name !== wanted) throw new ZektCallError(`the event has no message named ${wanted}`);
   core.setOutput('event-id', event.event_id);
   core.setOutput('correlation-id', event.correlation_id);
+  core.setOutput('follow-up', event.follow_up ? 'true' : 'false');
   core.setOutput('message', chosen?.text ?? '');
   core.setOutput('messages', JSON.stringify(messages));
   core.setOutput('provider-repository', event.provider.repository);
@@ -68,7 +73,7 @@ export async function receiveEvent(): Promise<void> {
 
 /** The `client_payload` of a Zekt dispatch as the tenant runtime sends it (docs/action.md). */
 interface WirePayload {
-  readonly zekt?: { readonly event_id?: unknown; readonly correlation_id?: unknown };
+  readonly zekt?: { readonly event_id?: unknown; readonly correlation_id?: unknown; readonly follow_up?: { readonly message_id?: unknown } | null };
   readonly provider?: { readonly repository?: unknown; readonly repository_id?: unknown };
   readonly workflow?: { readonly name?: string | null; readonly path?: string | null };
   readonly run?: { readonly id?: unknown; readonly attempt?: number; readonly conclusion?: string | null; readonly head_branch?: string | null; readonly head_sha?: string | null; readonly url?: string | null };
@@ -85,9 +90,11 @@ function zektEventOf(payload: unknown): ZektEvent {
   const optional = (value: string | null | undefined) => (value === null || value === undefined ? {} : { value });
   const { run, workflow } = wire;
   const workflowName = optional(workflow?.name ?? workflow?.path).value;
+  const followUp = typeof zekt.follow_up?.message_id === 'string' ? { follow_up: { message_id: zekt.follow_up.message_id } } : {};
   return {
     event_id: zekt.event_id,
     correlation_id: zekt.correlation_id,
+    ...followUp,
     provider: {
       repository: wire.provider.repository,
       repository_id: wire.provider.repository_id,

@@ -17,6 +17,20 @@ export interface DemoStoryOptions {
   readonly say: (line: string) => void;
   /** How long any one step may wait (5 minutes by default: provisioning is the long one). */
   readonly stepTimeoutMs?: number;
+  /**
+   * Work a test does between two steps (a repeated webhook, a restarted runtime); nothing by
+   * default. `json` reads the platform's API as the signed-in customer.
+   */
+  readonly between?: Partial<Record<'providerCompleted' | 'dispatched', (story: StoryMoment) => Promise<void>>>;
+}
+
+/** Where the story is when a test steps in. */
+export interface StoryMoment {
+  readonly tenantId: string;
+  readonly messagesUrl: string;
+  readonly providerRunId: number;
+  readonly eventId?: string;
+  json<T>(path: string): Promise<{ status: number; body: T }>;
 }
 
 export interface DemoStoryResult {
@@ -135,10 +149,13 @@ export async function runDemoStory(options: DemoStoryOptions): Promise<DemoStory
   say(`provider run ${providerRun.id} posts a message through the Zekt Action (OIDC, encrypted at rest)`, `POST ${messagesUrl}`);
   await control.completeRun(providerFullName, providerRun.id, 'success');
   say(`provider run ${providerRun.id} completes: success → webhook → ingress → tenant ${tenantId}`);
+  const moment = { tenantId, messagesUrl, providerRunId: providerRun.id, json: <T>(path: string) => session.json<T>(path) };
+  await options.between?.providerCompleted?.(moment);
 
   const dispatch = await waitFor('the dispatch to the consumer', async () => (await dispatchesTo(consumerFullName)).find((d) => payloadOf(d).zekt?.event_id));
   const zekt = payloadOf(dispatch).zekt as { event_id: string; correlation_id: string };
   say(`Zekt event ${zekt.event_id} dispatched to ${consumerFullName} (repository_dispatch ${dispatch.event_type ?? dispatch.eventType})`, `${options.doubleControlUrl}/dispatches?repository=${consumerFullName}`);
+  await options.between?.dispatched?.({ ...moment, eventId: zekt.event_id });
 
   // The consumer run receives it through the Action, fetches the message and is linked.
   const consumerRun = await control.startRun(consumerFullName, { workflow: consumer.workflow, event: 'repository_dispatch', displayTitle: `Deploy ${zekt.correlation_id}`, headBranch: 'main' });

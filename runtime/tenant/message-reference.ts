@@ -29,3 +29,21 @@ export type MessageReferencesOfRun = (run: ProviderRunKey) => Promise<readonly M
 
 /** The delivery records' side: whether an event referencing this message was delivered to that repository. */
 export type WasMessageDeliveredTo = (messageId: string, consumerRepositoryId: number) => Promise<boolean>;
+
+/**
+ * An event's references after a late message (or a second look at the store) added `incoming`:
+ * one reference per name, the later post winning (a later post expires later: every message gets
+ * the same TTL), and nothing dropped. Answers `current` itself when nothing changes.
+ */
+export function mergeReferences(current: readonly MessageReference[], incoming: readonly MessageReference[]): readonly MessageReference[] {
+  const byName = new Map(current.map((r) => [r.name ?? '', r]));
+  let changed = false;
+  for (const ref of incoming) {
+    const held = byName.get(ref.name ?? '');
+    if (held && (held.id === ref.id || held.expiresAt >= ref.expiresAt)) continue;
+    byName.set(ref.name ?? '', ref);
+    changed = true;
+  }
+  if (!changed) return current;
+  return [...byName.values()].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
+}

@@ -6,7 +6,8 @@
  * dispatcher and the tenant API: dispatch/create-orchestration.ts), and the message endpoints
  * provider and consumer runs call with their OIDC tokens (messages/). The three meet here: events
  * reference the run's messages, a message is fetched only by a repository it was delivered to, a
- * receipt links the consumer run to its delivery.
+ * receipt links the consumer run to its delivery, and a message stored after its event was dispatched
+ * reaches the consumers in a follow-up (dispatch/follow-up-delivery.ts).
  */
 import type { FunctionTable } from '../functions/function-table.ts';
 import type { Storage } from '../storage/create-storage.ts';
@@ -109,6 +110,8 @@ export function createTenantFunctions(deps: TenantDeps): FunctionTable {
       mayPublish: publishPermission(index),
       wasDelivered: (messageId, repositoryId) => orchestration?.wasMessageDeliveredTo(messageId, repositoryId) ?? Promise.resolve(false),
       linkDelivery,
+      // A message stored after its event was dispatched reaches those consumers in a follow-up.
+      ...(orchestration ? { onPosted: orchestration.onMessagePosted } : {}),
       ...deps.messages,
       tenantId: deps.tenantId,
       table: deps.storage.table(messagesTable),

@@ -11,7 +11,13 @@ import * as storage from '@pulumi/azure-native/storage/index.js';
 import * as web from '@pulumi/azure-native/web/index.js';
 import type { Tags } from './zekt-tags.ts';
 
-/** The blob (in the deployment container) that holds the app's zipped package. */
+/**
+ * The blob (in the deployment container) that holds the app's zipped package. Flex Consumption
+ * deploys code through one deploy (not zip deploy), which keeps the package it deploys in the
+ * app's deployment container under this name; the app runs from that package (no
+ * `WEBSITE_RUN_FROM_PACKAGE` on this plan). Writing the zip there under the same name deploys it
+ * without a call to one deploy.
+ */
 export const deploymentPackageBlobName = 'released-package.zip';
 
 export interface HardenedFunctionAppArgs {
@@ -132,7 +138,7 @@ export class HardenedFunctionApp extends pulumi.ComponentResource {
     new web.WebAppScmAllowed(`${name}-scm-basic-auth`, { ...scoped, allow: false }, child);
 
     if (args.packageDir) {
-      // The name Flex Consumption's own one-deploy gives the package it writes to this container.
+      // One deploy's own name for the package (see deploymentPackageBlobName).
       new storage.Blob(
         `${name}-package`,
         {

@@ -24,12 +24,12 @@ describe('the Zekt Action, run as the runner runs it', function () {
   const send = (repository: string, id: number, inputs: Record<string, string>) =>
     runner.run({ run: { repository, runId: id }, inputs: { mode: 'send', endpoint: h.messagesUrl, audience, ...fast, ...inputs } });
 
-  function zektEvent(provider: { runId: number }, messages: unknown[]) {
+  function zektEvent(provider: { runId: number }, messages: unknown[], followUp?: { id: string; message_id: string }) {
     return {
       action: 'zekt.workflow_run',
       // As the tenant runtime sends it (runtime/tenant/dispatch/client-payload.ts).
       client_payload: {
-        zekt: { version: 1, event_id: `evt-${randomUUID()}`, delivery_id: `d-${randomUUID().slice(0, 8)}`, correlation_id: `zekt-${randomUUID().slice(0, 8)}` },
+        zekt: { version: 1, event_id: `evt-${randomUUID()}`, delivery_id: `d-${randomUUID().slice(0, 8)}`, correlation_id: `zekt-${randomUUID().slice(0, 8)}`, ...(followUp ? { follow_up: followUp } : {}) },
         provider: { repository: 'acme/provider', repository_id: h.repositoryId('acme/provider') },
         workflow: { name: 'Release', path: '.github/workflows/release.yml' },
         run: { id: provider.runId, attempt: 1, conclusion: 'success', head_branch: 'main', head_sha: 'a'.repeat(40), url: `https://github.com/acme/provider/actions/runs/${provider.runId}` },
@@ -124,11 +124,30 @@ describe('the Zekt Action, run as the runner runs it', function () {
       'provider-run-id': String(providerRun),
       conclusion: 'success',
     });
+    expect(result.outputs['follow-up']).to.equal('false');
     expect(JSON.parse(result.outputs.messages as string)).to.deep.equal({ default: { release: '3.2.0' }, notes: { notes: 'n' } });
     expect(h.receipts.at(-1)).to.deep.equal({ eventId: event.client_payload.zekt.event_id, consumerRepositoryId: consumer, runId: 777, runAttempt: 2 });
     // Two fetches and one receipt, each with its own token.
     expect(new Set(result.tokens).size).to.equal(3);
     expect(result.stdout).to.not.include('3.2.0');
+  });
+
+  it('receive: a follow-up (a message stored after the first dispatch) is handled like a first delivery and says so', async () => {
+    const providerRun = ++runId;
+    expect((await send('acme/provider', providerRun, { message: '{"early":1}', name: 'early' })).code).to.equal(0);
+    expect((await send('acme/provider', providerRun, { message: '{"late":2}', name: 'late' })).code).to.equal(0);
+    const refs = await h.store.referencesOfRun({ repositoryId: h.repositoryId('acme/provider'), runId: providerRun, runAttempt: 1 });
+    const late = refs.find((r) => r.name === 'late');
+    const consumer = h.repositoryId('acme/consumer');
+    for (const ref of refs) h.delivered.add(`${ref.id}:${consumer}`);
+    const event = zektEvent({ runId: providerRun }, refs, { id: `d~${late?.id}`, message_id: late?.id as string });
+    h.deliveries.add(`${event.client_payload.zekt.event_id}:${consumer}`);
+    const result = await runner.run({ run: { repository: 'acme/consumer', runId: 782 }, inputs: { mode: 'receive', endpoint: h.messagesUrl, audience, name: 'late', ...fast }, event });
+    expect(result.code, result.stdout).to.equal(0);
+    expect(result.outputs).to.include({ 'follow-up': 'true', message: '{"late":2}' });
+    expect(JSON.parse(result.outputs.messages as string)).to.deep.equal({ early: { early: 1 }, late: { late: 2 } });
+    expect(result.stdout).to.include('follow-up');
+    expect(h.receipts.at(-1)?.runId).to.equal(782);
   });
 
   it('receive: an event without messages still posts the receipt', async () => {

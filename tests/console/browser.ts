@@ -21,6 +21,19 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** The visible text of an element, once it holds `text` (waits up to `timeoutMs`). */
+/**
+ * Polls an input's value from the test side until it is filled. Not `page.waitForFunction`: its
+ * in-page polling evaluates a string, which the console's CSP (no 'unsafe-eval') refuses.
+ */
+export async function waitForValue(page: Page, label: string, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await page.getByLabel(label).inputValue();
+    if (value !== '' || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function waitForText(page: Page, selector: string, text: string | RegExp, timeoutMs = 30_000): Promise<string> {
   const locator = page.locator(selector).filter({ hasText: text }).first();
   await locator.waitFor({ state: 'visible', timeout: timeoutMs });

@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startLocalPlatform, type LocalPlatform } from '../../local/start-local-platform.ts';
 import { consolePages } from '../../runtime/console/console-functions.ts';
 import { memoryLogger } from '../support/logs.ts';
-import { launchChromium, screenshot, waitForText } from './browser.ts';
+import { launchChromium, screenshot, waitForText, waitForValue } from './browser.ts';
 
 describe('console in chromium', function () {
   this.timeout(240_000);
@@ -73,8 +73,7 @@ describe('console in chromium', function () {
     // No tenant yet: the overview sends a new customer to sign up.
     await page.waitForURL(url('/signup'));
     // The page fills in the suggested name once it has read the session.
-    await page.waitForFunction("document.getElementById('tenant')?.value !== ''");
-    expect(await page.getByLabel('Tenant name').inputValue()).to.equal('alice');
+    expect(await waitForValue(page, 'Tenant name')).to.equal('alice');
   });
 
   it('refuses a tenant name the API would refuse, inline, and creates nothing', async () => {

@@ -1,6 +1,7 @@
 /**
  * Every app setting a program writes is one the code reads: the platform's ingress app and worker
- * job and the Azure tenant app, under Pulumi's mocks, against `runtime/config.ts`'s settings.
+ * job, the Azure tenant app and the local target's tenant runtime, under Pulumi's mocks, against
+ * `runtime/config.ts`'s settings.
  * Names read by Azure or Pulumi rather than by Zekt come from this literal table, each with its
  * reader. And each app gets the settings its entry cannot start without.
  */
@@ -27,6 +28,17 @@ const required: Record<keyof Omit<ProgramSettings, 'resources'>, readonly string
   platformApp: ['ZEKT_STORAGE_ACCOUNT_NAME', 'AZURE_CLIENT_ID', 'ZEKT_PLATFORM_VAULT_URL', 'AZURE_ENTRA_TENANT_ID', 'ZEKT_PUBLIC_URL', 'GITHUB_APP_ID', 'GITHUB_APP_CLIENT_ID', 'ZEKT_BROKER_AUDIENCE', 'ZEKT_BROKER_CLIENT_ID'],
   worker: ['ZEKT_TENANT_TARGET', 'ZEKT_STORAGE_ACCOUNT_NAME', 'ZEKT_PULUMI_BACKEND_URL', 'ZEKT_PULUMI_SECRETS_PROVIDER', 'ZEKT_TENANT_LOCATION', 'ZEKT_CONTROL_PLANE_PRINCIPAL_ID', 'ZEKT_BROKER_AUDIENCE', 'AZURE_CLIENT_ID'],
   tenantAppAzure: ['ZEKT_TENANT_ID', 'ZEKT_TENANT_VAULT_URL', 'ZEKT_STORAGE_ACCOUNT_NAME', 'AZURE_CLIENT_ID', 'ZEKT_BROKER_URL', 'ZEKT_BROKER_AUDIENCE'],
+  // runtime/tenant/start-tenant-runtime.ts: its vault through the local identity, its storage by key, GitHub's URLs (the double's locally).
+  tenantAppLocal: [
+    'ZEKT_TENANT_ID',
+    'ZEKT_TENANT_VAULT_URL',
+    'ZEKT_STORAGE_CONNECTION_STRING',
+    'ZEKT_LOCAL_IDENTITY_CLIENT_ID',
+    'ZEKT_LOCAL_IDENTITY_SECRET',
+    'ZEKT_BROKER_URL',
+    'GITHUB_API_URL',
+    'GITHUB_OIDC_ISSUER',
+  ],
 };
 
 describe('app settings the programs write, against the settings the code reads', () => {
@@ -37,7 +49,7 @@ describe('app settings the programs write, against the settings the code reads',
   });
 
   const read = new Set(settings.map((s) => s.name));
-  for (const app of ['platformApp', 'worker', 'tenantAppAzure'] as const) {
+  for (const app of ['platformApp', 'worker', 'tenantAppAzure', 'tenantAppLocal'] as const) {
     it(`${app}: every setting written is read by runtime/config.ts (or by the host or engine)`, () => {
       const others = new Set([...functionsHostSettings, ...(app === 'worker' ? engineSettings : [])]);
       const unread = Object.keys(written[app]).filter((name) => !read.has(name) && !others.has(name));
@@ -77,6 +89,8 @@ describe('app settings the programs write, against the settings the code reads',
         expect(blob, `${app.urn}: no package blob`).to.exist;
         const source = blob.inputs.source as { path: Promise<string> | string };
         expect(await source.path, blob.urn).to.equal(dir);
+        // The name one deploy keeps a Flex Consumption app's package under (Microsoft's docs).
+        expect(at(blob.inputs, 'blobName'), blob.urn).to.equal('released-package.zip');
         // The app runs from `<blob endpoint><container>`: the blob's account and container.
         const from = String(at(app.inputs, 'functionAppConfig.deployment.storage.value'));
         expect(from, app.urn).to.equal(`https://${String(at(blob.inputs, 'accountName'))}.blob.core.windows.net/${String(at(blob.inputs, 'containerName'))}`);

@@ -36,8 +36,11 @@ const forwardSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
 
 export interface FaultFront {
   readonly url: string;
-  /** Answers for the next dispatch requests, in order; then every request is proxied. */
-  readonly script: { status: number; headers?: Record<string, string>; body?: unknown }[];
+  /**
+   * Answers for the next dispatch requests, in order; then every request is proxied. An entry with
+   * `proxy: true` proxies that request after `delayMs` (a dispatch held in flight).
+   */
+  readonly script: { status: number; headers?: Record<string, string>; body?: unknown; proxy?: boolean; delayMs?: number }[];
   /** Every dispatch request that reached the front, with the status it got. */
   readonly seen: { at: number; status: number }[];
   close(): Promise<void>;
@@ -53,14 +56,15 @@ export async function startFaultFront(target: string): Promise<FaultFront> {
     req.on('end', () => {
       const isDispatch = req.method === 'POST' && /\/dispatches$/.test(req.url ?? '');
       const scripted = isDispatch ? script.shift() : undefined;
-      if (scripted) {
+      if (scripted && !scripted.proxy) {
         seen.push({ at: Date.now(), status: scripted.status });
         res.writeHead(scripted.status, { 'content-type': 'application/json', ...scripted.headers });
         res.end(JSON.stringify(scripted.body ?? { message: 'scripted failure' }));
         return;
       }
       const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k))) as Record<string, string>;
-      fetch(`${target}${req.url ?? ''}`, { method: req.method ?? 'GET', headers, ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) }).then(
+      const held = new Promise((resolve) => setTimeout(resolve, scripted?.delayMs ?? 0));
+      held.then(() => fetch(`${target}${req.url ?? ''}`, { method: req.method ?? 'GET', headers, ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) })).then(
         async (answer) => {
           if (isDispatch) seen.push({ at: Date.now(), status: answer.status });
           const body = Buffer.from(await answer.arrayBuffer());

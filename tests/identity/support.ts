@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../../local/free-port.ts';
-import { startAzurite, type AzuriteInstance } from '../../local/azurite/start-azurite.ts';
+import type { AzuriteInstance } from '../../local/azurite/start-azurite.ts';
+import { isolatedAzurite } from '../support/azurite.ts';
 import { startGitHubDouble, type GitHubDouble } from '../../local/github-double/index.ts';
 import { createStorage, type Storage } from '../../runtime/storage/create-storage.ts';
 import { platformStorageResources, platformStorageLayout } from '../../runtime/platform/platform-storage-layout.ts';
@@ -119,7 +120,7 @@ export const identityConfig = (double: GitHubDouble): IdentityConfig => ({
 });
 
 export async function startIdentityHarness(overrides: Partial<IdentityConfig> = {}): Promise<IdentityHarness> {
-  const azurite = await startAzurite();
+  const azurite = await isolatedAzurite();
   const storage = createStorage({ kind: 'connection-string', connectionString: azurite.connectionString() });
   await storage.ensure(platformStorageResources);
   const port = await freePort();

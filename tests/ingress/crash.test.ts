@@ -130,11 +130,13 @@ describe('ingress: durability under a crash', () => {
     expect([...processed.values()].every((n) => n === 1), 'processed twice').to.equal(true);
     for (const id of acked) expect((await admin.deliveries.get(id)).status).to.equal('delivered');
     // A forward in flight when the process died may be sent once more by the new process (its
-    // claim expired); the tenant dedupes it. Nothing the live process forwarded is sent twice.
+    // claim expired), and a forward the router counted as failed (a timeout on a loaded machine)
+    // is retried; the tenant dedupes both. Any other repeat is two routers holding one claim.
     const repeated = [...forwards].filter(([, n]) => n > 1);
     for (const [id, n] of repeated) {
       expect(n, `${id} forwarded ${n} times`).to.equal(2);
-      expect(firstForwardAt.get(id) as number, `${id} was first forwarded after the restart`).to.be.below(restartedAt);
+      const retried = (await admin.deliveries.get(id)).attempts > 1;
+      if (!retried) expect(firstForwardAt.get(id) as number, `${id} was forwarded twice after the restart without a failed attempt`).to.be.below(restartedAt);
     }
     second.child.kill('SIGTERM');
   });

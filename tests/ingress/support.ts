@@ -5,7 +5,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sign } from '@octokit/webhooks-methods';
-import { startAzurite, type AzuriteInstance } from '../../local/azurite/start-azurite.ts';
+import type { AzuriteInstance } from '../../local/azurite/start-azurite.ts';
+import { isolatedAzurite } from '../support/azurite.ts';
 import { createStorage, type Storage } from '../../runtime/storage/create-storage.ts';
 import { platformStorageResources } from '../../runtime/platform/platform-storage-layout.ts';
 import { cachedSecretStore, platformSecretNames } from '../../runtime/core/secret-store.ts';
@@ -65,7 +66,7 @@ export interface HarnessOptions {
 }
 
 export async function startIngressHarness(config: Partial<IngressConfig> = {}, extra: HarnessOptions = {}): Promise<IngressHarness> {
-  const azurite = await startAzurite();
+  const azurite = await isolatedAzurite();
   const storage = createStorage({ kind: 'connection-string', connectionString: azurite.connectionString() });
   await storage.ensure(platformStorageResources);
   const secrets = new Map<string, string>([[platformSecretNames.webhookSecret, webhookSecret()]]);

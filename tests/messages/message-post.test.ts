@@ -7,9 +7,10 @@ describe('messages: POST /api/messages (provider runs, OIDC only)', () => {
   let h: MessageHarness;
   let otherIssuer: GitHubDouble;
   let runId = 1000;
+  let failNotices = false;
 
   before(async () => {
-    [h, otherIssuer] = await Promise.all([startMessageHarness(), startGitHubDouble()]);
+    [h, otherIssuer] = await Promise.all([startMessageHarness({ failNotices: () => failNotices }), startGitHubDouble()]);
     otherIssuer.addRepository({ fullName: 'acme/provider', ownerType: 'Organization' });
   });
   after(async () => {
@@ -71,6 +72,24 @@ describe('messages: POST /api/messages (provider runs, OIDC only)', () => {
     h.delivered.add(`${String(first.body.id)}:${consumer}`);
     const old = await fetch(`${h.messagesUrl}/${String(first.body.id)}`, { headers: { authorization: `Bearer ${await h.token({ repository: 'acme/consumer', runId: 5 })}` } });
     expect(old.status).to.equal(410);
+  });
+
+  it('answers 500 when the event side cannot be told of the message, so the sender posts again', async () => {
+    const id = ++runId;
+    failNotices = true;
+    try {
+      const failed = await post(await h.token({ repository: 'acme/provider', runId: id }), '{"n":1}', '?name=late');
+      expect(failed.status).to.equal(500);
+      expect(failed.body).to.deep.equal({ error: 'internal error' });
+    } finally {
+      failNotices = false;
+    }
+    // The Action's retry (a fresh token): stored again under the same key, and this time announced.
+    const retried = await post(await h.token({ repository: 'acme/provider', runId: id }), '{"n":1}', '?name=late');
+    expect(retried.status).to.equal(201);
+    expect(h.posted.filter((p) => p.run.runId === id).map((p) => p.reference.id)).to.deep.equal([retried.body.id]);
+    expect((await h.store.referencesOfRun({ repositoryId: h.repositoryId('acme/provider'), runId: id, runAttempt: 1 })).map((r) => r.id)).to.deep.equal([retried.body.id]);
+    expect(JSON.stringify(h.logs)).to.include('its event could not be told');
   });
 
   it('keeps messages of one run apart by name and by attempt', async () => {

@@ -48,8 +48,11 @@ export interface MessageHarness {
   close(): Promise<void>;
 }
 
-/** `announce: false` leaves out the fake event side's look at each posted message (benchmarks). */
-export async function startMessageHarness(options: { maxBytes?: number; announce?: boolean } = {}): Promise<MessageHarness> {
+/**
+ * `announce: false` leaves out the fake event side's look at each posted message; `failNotices`
+ * makes that look fail while it answers true.
+ */
+export async function startMessageHarness(options: { maxBytes?: number; announce?: boolean; failNotices?: () => boolean } = {}): Promise<MessageHarness> {
   // One clock for the double (token times) and the endpoints, so a test can move both days ahead.
   const clock = { offset: 0 };
   const double = await startGitHubDouble({ now: () => Date.now() + clock.offset });
@@ -109,6 +112,7 @@ export async function startMessageHarness(options: { maxBytes?: number; announce
       return 'linked';
     },
     ...(options.announce === false ? {} : { onPosted: async (run: ProviderRunKey, reference: MessageReference) => {
+      if (options.failNotices?.()) throw new Error('the event side is unavailable');
       // What the event side would do: look again. The message must already be visible to that look.
       const visible = (await parts.store.referencesOfRun(run)).some((r) => r.id === reference.id);
       harness.posted.push({ run, reference, visible });

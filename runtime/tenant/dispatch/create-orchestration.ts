@@ -3,7 +3,7 @@
  * rate budget in `deliveries`, subscriptions in `subscriptions`, work on the `deliveries` queue.
  * Adds to the tenant's function table the queue function (fan-out, dispatch, settled reports), the
  * sweeper timer and the four API routes; hands other parts what they call (`enqueueRun` for the intake,
- * `linkDelivery` and `wasMessageDeliveredTo` for the message endpoint).
+ * `linkDelivery`, `wasMessageDeliveredTo` and `onMessagePosted` for the message endpoints).
  */
 import type { Logger } from '../../core/logger.ts';
 import type { Storage } from '../../storage/create-storage.ts';
@@ -29,6 +29,7 @@ import { createEventSettlement, hasEnded } from './settle-event.ts';
 import { buildSettledReportPayload } from './settled-report.ts';
 import type { DeliveryStore } from './delivery-store.ts';
 import { createTenantApiHandlers } from './tenant-api-handlers.ts';
+import { buildFollowUpPayload, createFollowUps } from './follow-up-delivery.ts';
 
 /** The dispatch settings (runtime/config.ts, `ZEKT_DISPATCH_*`). */
 export interface DispatchConfig {
@@ -123,6 +124,16 @@ export function createOrchestration(deps: OrchestrationDeps) {
     },
   };
   const dispatcher = createDispatcher({ ...dispatcherOptions, deliveries: observed });
+  // Late messages: a follow-up to each consumer already dispatched without one (follow-up-delivery.ts).
+  const followUpStore = createDeliveryStore(deps.storage.table(deliveriesTable), 'follow-up');
+  const followUps = createFollowUps({
+    events,
+    deliveries,
+    followUps: followUpStore,
+    dispatcher: createDispatcher({ ...dispatcherOptions, deliveries: followUpStore, messageKind: 'follow-up', clientPayload: buildFollowUpPayload }),
+    log,
+    now,
+  });
   const enqueue = (id: string) => dispatcher.enqueue(id);
   const fanOutEvent = createFanOut({
     events,
@@ -154,8 +165,8 @@ export function createOrchestration(deps: OrchestrationDeps) {
     return record;
   };
   const sweepDeliveries = createDeliverySweeper({ deliveries: observed, enqueue, staleMs, confirmAfterMs: deps.config.confirmAfterSeconds * 1000, log, now });
-  const sweep = async () => ({ ...(await sweepDeliveries()), ...(await settlement.sweep()) });
-  const handleMessage = createDeliveryMessageHandler({ fanOut, onConsumerRun: linker.onConsumerRun, dispatcher, reports: reportDispatcher });
+  const sweep = async () => ({ ...(await sweepDeliveries()), ...(await settlement.sweep()), ...(await followUps.sweep(staleMs)) });
+  const handleMessage = createDeliveryMessageHandler({ fanOut, onConsumerRun: linker.onConsumerRun, dispatcher, reports: reportDispatcher, followUps });
   const api = createTenantApiHandlers({ tenantId: deps.tenantId, secrets: deps.secrets, events, deliveries, reports, redeliver });
 
   const functions: FunctionDefinition[] = [
@@ -179,6 +190,9 @@ export function createOrchestration(deps: OrchestrationDeps) {
     /** The intake calls this for each completed run and each run whose title carries a correlation id, before it answers. */
     enqueueRun: (run: WorkflowState) => sendJson(queue, { kind: 'run', run } satisfies RunMessage),
     linkDelivery: linker.linkDelivery,
+    /** The message endpoint calls this after a message is stored: a late one gets its follow-ups. */
+    onMessagePosted: followUps.onMessagePosted,
+    followUps: followUpStore,
     wasMessageDeliveredTo: createWasMessageDeliveredTo({ events, deliveries }),
   };
 }

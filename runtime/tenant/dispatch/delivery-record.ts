@@ -47,6 +47,10 @@ export interface DeliveryRecord {
   readonly leaseUntil?: number;
   readonly installationId?: number;
   readonly dispatchedAt?: string;
+  /** The message ids the last accepted dispatch carried (a later message gets a follow-up). */
+  readonly messageIds?: readonly string[];
+  /** A follow-up (follow-up-delivery.ts): the delivery it completes and the late message it announces. */
+  readonly followUp?: { readonly deliveryId: string; readonly messageId: string };
   readonly linkedRun?: LinkedRun;
   /** Why an `unconfirmed` delivery probably started no run. */
   readonly likelyCauses?: readonly string[];

@@ -5,7 +5,8 @@
  * - `run-link` / `<consumerRepositoryId>-<runId>`: the correlation id a consumer run was linked by, so
  *   that run's later webhooks update the record even when its title carries no correlation id.
  * The settled reports (settle-event.ts) are records of the same shape in a partition of their own
- * (`report` / `<eventId>.<sequence>`), kept by a second store over the same table.
+ * (`report` / `<eventId>.<sequence>`), kept by a second store over the same table, and so are the
+ * follow-ups of late messages (`follow-up` / `<deliveryId>~<messageId>`, follow-up-delivery.ts).
  */
 import type { TableClient } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
@@ -34,7 +35,7 @@ const toRow = (r: DeliveryRecord, partitionKey: string) => ({
   dueAt: Date.parse(r.nextAttemptAt ?? r.updatedAt),
 });
 
-export function createDeliveryStore(table: TableClient, partition: 'delivery' | 'report' = 'delivery') {
+export function createDeliveryStore(table: TableClient, partition: 'delivery' | 'report' | 'follow-up' = 'delivery') {
   async function read(id: string): Promise<StoredDelivery | undefined> {
     try {
       const row = await table.getEntity<Row>(partition, id);
@@ -62,6 +63,17 @@ export function createDeliveryStore(table: TableClient, partition: 'delivery' | 
         return { record, etag: result.etag ?? '*' };
       } catch (err) {
         if (statusOf(err) === 409) return undefined;
+        throw err;
+      }
+    },
+
+    /** Removes the record if it is unchanged since `etag` was read; false when it changed or is gone. */
+    async remove(id: string, etag: string): Promise<boolean> {
+      try {
+        await table.deleteEntity(partition, id, { etag });
+        return true;
+      } catch (err) {
+        if (statusOf(err) === 404 || statusOf(err) === 412) return false;
         throw err;
       }
     },

@@ -24,8 +24,11 @@ import { buildClientPayload } from './client-payload.ts';
 import { classifyDispatchResponse, type DispatchVerdict } from './classify-dispatch-response.ts';
 
 export interface DispatchMessage {
-  /** `dispatch`: a delivery to a consumer; `report`: a settled report to a provider (settle-event.ts). */
-  readonly kind: 'dispatch' | 'report';
+  /**
+   * `dispatch`: a delivery to a consumer; `report`: a settled report to a provider (settle-event.ts);
+   * `follow-up`: a late message's follow-up to a consumer (follow-up-delivery.ts).
+   */
+  readonly kind: 'dispatch' | 'report' | 'follow-up';
   readonly deliveryId: string;
 }
 
@@ -84,7 +87,7 @@ export function createDispatcher(options: DispatcherOptions) {
   }
 
   /** `sent`: a request reached (or may have reached) GitHub; `budgetWait`: held back by the budget. */
-  type Attempt = { verdict: DispatchVerdict; sent: boolean; budgetWait?: boolean; installationId?: number };
+  type Attempt = { verdict: DispatchVerdict; sent: boolean; budgetWait?: boolean; installationId?: number; messageIds?: string[] };
 
   async function send(record: DeliveryRecord): Promise<Attempt> {
     const event = await options.events.get(record.eventId);
@@ -101,6 +104,8 @@ export function createDispatcher(options: DispatcherOptions) {
       return { verdict: { kind: 'transient', reason: `no token from the broker: ${(err as Error).message}` }, sent: false };
     }
     const payload = await clientPayload(event, record);
+    // What this dispatch told the consumer: a message the event gains later gets a follow-up.
+    const messageIds = Array.isArray(payload.messages) ? (payload.messages as { id?: unknown }[]).map((m) => String(m.id)) : [];
     const slot = await options.budget.acquire(token.installationId);
     const installationId = token.installationId;
     if (!slot.granted) return { verdict: { kind: 'rate-limited', untilMs: now() + slot.waitMs, reason: 'waiting for the rate budget' }, sent: false, budgetWait: true, installationId };
@@ -125,7 +130,7 @@ export function createDispatcher(options: DispatcherOptions) {
         message = text.slice(0, 200);
       }
       if (res.status === 401) options.tokens.forget(record.consumer.id);
-      return { verdict: classifyDispatchResponse(res.status, res.headers, message, now()), sent: true, installationId };
+      return { verdict: classifyDispatchResponse(res.status, res.headers, message, now()), sent: true, installationId, messageIds };
     } catch (err) {
       return { verdict: { kind: 'transient', reason: `no answer from GitHub: ${(err as Error).message}` }, sent: true, installationId };
     }
@@ -159,7 +164,7 @@ export function createDispatcher(options: DispatcherOptions) {
       throw err;
     }
     const log = options.log.child({ deliveryId: record.id, consumer: record.consumer.fullName });
-    const { verdict, sent, budgetWait = false, installationId } = await send(leased);
+    const { verdict, sent, budgetWait = false, installationId, messageIds } = await send(leased);
     const done = now();
     const iso = new Date(done).toISOString();
     const { leaseUntil: _lease, nextAttemptAt: _next, ...base } = leased;
@@ -167,7 +172,7 @@ export function createDispatcher(options: DispatcherOptions) {
     const attempts = record.attempts + (sent ? 1 : 0);
 
     if (verdict.kind === 'dispatched') {
-      await settle(record.id, () => ({ ...leased, status: 'dispatched', attempts, dispatchedAt: iso }), lease);
+      await settle(record.id, () => ({ ...leased, status: 'dispatched', attempts, dispatchedAt: iso, ...(messageIds ? { messageIds } : {}) }), lease);
       log.info({ attempts }, 'delivery dispatched');
       return;
     }

@@ -4,7 +4,8 @@
  * - `event` / `<eventId>`: the event; created with `create`, so the first writer wins and every
  *   later copy of the same run attempt finds it (exactly once per attempt);
  * - `event-time` / `<inverted created time>-<eventId>`: the same event, for listing newest first;
- * - `message` / `<messageId>`: the event that references a message (for `WasMessageDeliveredTo`);
+ * - `message` / `<messageId>`: the event that references a message (for `WasMessageDeliveredTo`),
+ *   also for a message added after the event was built (`addMessages`);
  * - `open` / `<eventId>`: an event not yet settled (settle-event.ts), with `checkedAt` (epoch ms),
  *   so the sweeper can settle one whose last delivery ended while its process died.
  * The index rows are upserts of values derived from the event, written after it, so a crash
@@ -13,6 +14,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import { statusOf } from '../../storage/status-of.ts';
+import { mergeReferences, type MessageReference } from '../message-reference.ts';
 import type { ZektEvent } from './zekt-event.ts';
 
 type Row = { partitionKey: string; rowKey: string; value: string; etag?: string };
@@ -98,6 +100,27 @@ export function createEventStore(table: TableClient) {
         return next;
       }
       throw new EventChangedError(`event ${id}: too much contention`);
+    },
+
+    /**
+     * Adds message references a run posted after its event was built (follow-up-delivery.ts), one
+     * per name, the later post winning, and indexes them for `eventOfMessage`. Answers the event
+     * and the references that were new to it; undefined when there is no such event (yet).
+     */
+    async addMessages(id: string, refs: readonly MessageReference[]): Promise<{ event: ZektEvent; added: MessageReference[] } | undefined> {
+      // Indexed first: a crash after the index and before the event leaves a message its run's
+      // consumers may fetch but were not told of, never one they were told of and may not fetch.
+      if (!(await this.get(id))) return undefined;
+      await Promise.all(refs.map((m) => table.upsertEntity({ partitionKey: 'message', rowKey: m.id, value: id }, 'Replace')));
+      let added: MessageReference[] = [];
+      const event = await this.update(id, (current) => {
+        added = [];
+        const merged = mergeReferences(current.messages, refs);
+        if (merged === current.messages) return undefined;
+        added = merged.filter((m) => !current.messages.some((c) => c.id === m.id));
+        return { ...current, messages: merged };
+      });
+      return event ? { event, added } : undefined;
     },
 
     /** Notes that the event is open at `sequence` (or, without it, still open at `at`): the sweeper looks at it again later. */

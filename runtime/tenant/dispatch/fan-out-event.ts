@@ -11,6 +11,10 @@
  * queued records that are overdue. A later copy of the webhook finds the event and the records and
  * creates nothing more.
  *
+ * Its message references are read before the event is created and once more after (a message
+ * posted meanwhile is added): with the message side's notice (follow-up-delivery.ts) that closes
+ * the race of a message stored while the run's `completed` webhook is handled.
+ *
  * A run whose title carries a settled report's id (settled-report.ts) makes no event: it is the
  * provider's answer to a report, and an event of it would report again without end.
  *
@@ -51,17 +55,24 @@ export function createFanOut(options: FanOutOptions) {
       options.log.info({ runId: run.runId, repository: run.repository }, 'a run started by a settled report makes no event');
       return undefined;
     }
+    const key = { repositoryId: run.repositoryId, runId: run.runId, runAttempt: run.runAttempt };
     const [messages, subscriptions, policy] = await Promise.all([
-      options.messagesOfRun({ repositoryId: run.repositoryId, runId: run.runId, runAttempt: run.runAttempt }),
+      options.messagesOfRun(key),
       options.subscriptions.subscriptionsTo(run.repositoryId),
       options.subscriptions.publishPolicyOf(run.repositoryId),
     ]);
-    const built = buildZektEvent(run, messages, now());
-    const matches = matchSubscriptions(built, subscriptions, policy);
+    const fresh = buildZektEvent(run, messages, now());
+    const matches = matchSubscriptions(fresh, subscriptions, policy);
     // A new event is stored open at the sequence of its deliveries (one generation each), and put
     // on the open list before they are written: the settlement check after them has nothing to write.
-    const { event, created: eventCreated } = await options.events.createIfAbsent(matches.length > 0 ? { ...built, settlementSequence: matches.length } : built);
-    if (eventCreated && matches.length > 0) await options.events.markOpen(event.id, now().getTime(), matches.length);
+    const built = await options.events.createIfAbsent(matches.length > 0 ? { ...fresh, settlementSequence: matches.length } : fresh);
+    const eventCreated = built.created;
+    if (eventCreated && matches.length > 0) await options.events.markOpen(built.event.id, now().getTime(), matches.length);
+    // A message stored after that read, whose notice found no event yet, would be in neither: look
+    // again now that the event exists, before any delivery reads it (follow-up-delivery.ts).
+    const again = await options.messagesOfRun(key);
+    const late = again.some((m) => !built.event.messages.some((c) => c.id === m.id));
+    const event = (late ? (await options.events.addMessages(built.event.id, again))?.event : undefined) ?? built.event;
     const at = now().toISOString();
     const records = matches.map(({ subscription, eventType }): DeliveryRecord => {
       const id = deliveryIdOf(event.id, subscription.consumer.id);

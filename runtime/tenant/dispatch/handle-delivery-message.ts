@@ -1,7 +1,8 @@
 /**
  * The one queue function of orchestration, on the tenant's `deliveries` queue: a message is
  * either a workflow run the intake saw (`run`: fan out if it completed, link it if it is a
- * consumer's run), a delivery to send (`dispatch`) or a settled report to send (`report`). All are idempotent, so a repeated or
+ * consumer's run), a delivery to send (`dispatch`), a settled report to send (`report`) or a late
+ * message's follow-up (`follow-up`, follow-up-delivery.ts). All are idempotent, so a repeated or
  * retried message changes nothing more.
  */
 import type { WorkflowState } from '../workflow-event-store.ts';
@@ -24,11 +25,13 @@ export function createDeliveryMessageHandler(options: {
   onConsumerRun: (run: WorkflowState) => Promise<unknown>;
   dispatcher: Dispatcher;
   reports: Dispatcher;
+  followUps?: { handle(message: DispatchMessage): Promise<void> };
 }) {
   return async function handleDeliveryMessage(message: unknown): Promise<void> {
     const m = message as Partial<DeliveryQueueMessage> | null;
     if (m?.kind === 'dispatch' && typeof m.deliveryId === 'string') return options.dispatcher.handle(m as DispatchMessage);
     if (m?.kind === 'report' && typeof m.deliveryId === 'string') return options.reports.handle(m as DispatchMessage);
+    if (m?.kind === 'follow-up' && typeof m.deliveryId === 'string' && options.followUps) return options.followUps.handle(m as DispatchMessage);
     if (m?.kind === 'run' && m.run && typeof m.run === 'object') {
       const run = (m as RunMessage).run;
       await Promise.all([run.status === 'completed' ? options.fanOut(run) : undefined, options.onConsumerRun(run)]);

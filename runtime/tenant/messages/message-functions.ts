@@ -13,6 +13,7 @@ import type { FunctionDefinition } from '../../functions/function-table.ts';
 import type { MessageSettings } from '../../config.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { WasMessageDeliveredTo } from '../message-reference.ts';
+import { cacheAllowed } from './cache-allowed.ts';
 import { createMessageFetchHandler } from './fetch-message.ts';
 import { messageAudienceOf } from './message-audience.ts';
 import { createMessageCipher, type MessageKeys } from './message-cipher.ts';
@@ -69,6 +70,9 @@ export function createMessageParts(deps: MessageDeps): { functions: FunctionDefi
   });
   const verify = createRunTokenVerifier({ issuer: deps.oidcIssuer, audience: messageAudienceOf(deps.tenantId), table: deps.table, now });
   const log = deps.log.child({ tenantId: deps.tenantId });
+  // Two table reads per request that rarely change answer: allowed repositories are remembered briefly.
+  const isTenantRepository = cacheAllowed(deps.isTenantRepository, { now });
+  const mayPublish = cacheAllowed(deps.mayPublish, { now });
   return {
     store,
     functions: [
@@ -82,8 +86,8 @@ export function createMessageParts(deps: MessageDeps): { functions: FunctionDefi
         maxBodyBytes: deps.settings.maxBytes,
         handler: createMessagePostHandler({
           verify,
-          isTenantRepository: deps.isTenantRepository,
-          mayPublish: deps.mayPublish,
+          isTenantRepository,
+          mayPublish,
           store,
           limits: { maxBytes: deps.settings.maxBytes, maxDepth: deps.settings.maxDepth },
           ...(deps.onPosted ? { onPosted: deps.onPosted } : {}),
@@ -96,7 +100,7 @@ export function createMessageParts(deps: MessageDeps): { functions: FunctionDefi
         route: 'messages/{id}',
         methods: ['GET'],
         authLevel: 'anonymous',
-        handler: createMessageFetchHandler({ verify, isTenantRepository: deps.isTenantRepository, wasDelivered: deps.wasDelivered, store, log }),
+        handler: createMessageFetchHandler({ verify, isTenantRepository, wasDelivered: deps.wasDelivered, store, log }),
       },
       {
         kind: 'http',
@@ -104,7 +108,7 @@ export function createMessageParts(deps: MessageDeps): { functions: FunctionDefi
         route: 'receipts',
         methods: ['POST'],
         authLevel: 'anonymous',
-        handler: createReceiptHandler({ verify, isTenantRepository: deps.isTenantRepository, linkDelivery: deps.linkDelivery, log }),
+        handler: createReceiptHandler({ verify, isTenantRepository, linkDelivery: deps.linkDelivery, log }),
       },
       {
         kind: 'timer',

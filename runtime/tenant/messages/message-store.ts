@@ -152,34 +152,38 @@ export function createMessageStore(options: MessageStoreOptions) {
       const sha256 = createHash('sha256').update(message.bytes).digest('hex');
       const expiresAt = iso(at + options.ttlSeconds * 1000);
       const runKey = { partitionKey: runPartitionOf(message), rowKey: `n-${name}` };
-      // The message row and the look at the key's current holder are independent: one round trip.
-      const [, before] = await Promise.all([
-        table.createEntity({
-          partitionKey: 'message',
-          rowKey: id,
-          state: 'live',
-          repositoryId: message.repositoryId,
-          repository: message.repository,
-          runId: message.runId,
-          runAttempt: message.runAttempt,
-          name,
-          sha256,
-          size: message.bytes.length,
-          postedAt: iso(at),
-          expiresAt,
-          forgetAt: iso(at + 2 * options.ttlSeconds * 1000),
-          keyId,
-          iv,
-          chunks: Object.keys(chunks).length,
-          ...chunks,
-        }),
-        getRow<RunRow>(runKey.partitionKey, runKey.rowKey),
-      ]);
+      await table.createEntity({
+        partitionKey: 'message',
+        rowKey: id,
+        state: 'live',
+        repositoryId: message.repositoryId,
+        repository: message.repository,
+        runId: message.runId,
+        runAttempt: message.runAttempt,
+        name,
+        sha256,
+        size: message.bytes.length,
+        postedAt: iso(at),
+        expiresAt,
+        forgetAt: iso(at + 2 * options.ttlSeconds * 1000),
+        keyId,
+        iv,
+        chunks: Object.keys(chunks).length,
+        ...chunks,
+      });
+      // The run's row after the message row, so a reference never names a message not yet stored.
+      // Most keys are posted once: a create, and only when it exists already a read and a replace.
       const row: RunRow = { ...runKey, id, name, sha256, size: message.bytes.length, expiresAt };
-      await table.upsertEntity(row, 'Replace');
-      if (before && before.id !== id) {
-        const old = await getRow<MessageRow>('message', before.id);
-        if (old?.state === 'live') await bury(old, 'replaced', at);
+      try {
+        await table.createEntity(row);
+      } catch (err) {
+        if (statusOf(err) !== 409) throw err;
+        const before = await getRow<RunRow>(runKey.partitionKey, runKey.rowKey);
+        await table.upsertEntity(row, 'Replace');
+        if (before && before.id !== id) {
+          const old = await getRow<MessageRow>('message', before.id);
+          if (old?.state === 'live') await bury(old, 'replaced', at);
+        }
       }
       return reference(row);
     },

@@ -5,7 +5,9 @@
  * 413, 400) stores nothing. The body is kept byte for byte (its sha-256 is in the reference), sealed.
  *
  * Keyed by (repository id, run id, run attempt, name): a second post under the same key
- * replaces the first (new id; the old one answers 410). `201` answers the message's reference.
+ * replaces the first (new id; the old one answers 410). `201` answers the message's reference,
+ * once the event side was told (`onPosted`: a message stored after its event was dispatched gets
+ * follow-ups); a failed notice answers 500 so the sender posts again.
  */
 import type { HttpHandler } from '@azure/functions';
 import type { Logger } from '../../core/logger.ts';
@@ -15,6 +17,11 @@ import { messageNamePattern, type MessageStore } from './message-store.ts';
 import type { MayPublish } from './publish-permission.ts';
 import { readJsonBody, type JsonBodyLimits } from './read-json-body.ts';
 import type { RunTokenVerifier } from './verify-run-token.ts';
+
+/** A message was stored but the event side's notice failed (a 500: the sender retries). */
+export class MessageNoticeError extends Error {
+  override name = 'MessageNoticeError';
+}
 
 /** Whether a repository id is one of this tenant's installations' repositories. */
 export type IsTenantRepository = (repositoryId: number) => Promise<boolean>;
@@ -50,8 +57,12 @@ export function createMessagePostHandler(options: MessagePostOptions): HttpHandl
       const reference = await options.store.put({ ...run, ...(name ? { name } : {}), bytes: body.bytes });
       log.info({ messageId: reference.id, size: reference.size }, 'message stored');
       if (options.onPosted) {
-        // The message is stored and answered either way; a failed notice is logged for the operator.
-        await options.onPosted(run, reference).catch((err: unknown) => log.error({ err, messageId: reference.id }, 'message posted notice failed'));
+        // Without the notice, consumers already dispatched would never hear of this message: the
+        // post fails (500) and the Action's retry posts it again under the same key (a new id, a new notice).
+        await options.onPosted(run, reference).catch((err: unknown) => {
+          log.error({ err: { name: (err as Error).name, message: (err as Error).message }, messageId: reference.id }, 'message stored, but its event could not be told');
+          throw new MessageNoticeError(`message ${reference.id} stored, its event not told`, { cause: err });
+        });
       }
       return { status: 201, headers: { 'cache-control': 'no-store' }, jsonBody: reference };
     } catch (err) {

@@ -7,7 +7,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startAzurite, type AzuriteInstance } from '../../../local/azurite/start-azurite.ts';
+import type { AzuriteInstance } from '../../../local/azurite/start-azurite.ts';
+import { isolatedAzurite } from '../../support/azurite.ts';
 import { loadConfig, loadEngineConfig, type ZektConfig } from '../../../runtime/config.ts';
 import { createStorage, type Storage } from '../../../runtime/storage/create-storage.ts';
 import { startLocalControlPlane, type LocalControlPlane, type LocalControlPlaneOptions } from '../../../local/start-local-control-plane.ts';
@@ -28,7 +29,7 @@ export async function startControlPlaneFixture(
   overrides?: LocalControlPlaneOptions['overrides'],
 ): Promise<ControlPlaneFixture> {
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'zekt-control-plane-'));
-  const azurite = await startAzurite();
+  const azurite = await isolatedAzurite();
   try {
     const config = loadConfig({
       ZEKT_STORAGE_CONNECTION_STRING: azurite.connectionString(),

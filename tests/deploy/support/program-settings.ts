@@ -1,7 +1,8 @@
 /**
- * Runs the three programs that write app settings — the platform (ingress app + worker job) and the
- * Azure tenant compartment — under Pulumi's mocks, once per test
- * process, and hands back what each wrote: the settings by app, and every recorded resource.
+ * Runs the programs that write app settings — the platform (ingress app + worker job), the Azure
+ * tenant compartment and the local one (its function runtime's settings) — under Pulumi's mocks,
+ * once per test process, and hands back what each wrote: the settings by app, and every recorded
+ * resource.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { installAzureMocks, plain, valueOf, type RecordedResource } from '../../pulumi/support/azure-mocks.ts';
@@ -11,6 +12,8 @@ export interface ProgramSettings {
   readonly platformApp: Readonly<Record<string, string>>;
   readonly worker: Readonly<Record<string, string>>;
   readonly tenantAppAzure: Readonly<Record<string, string>>;
+  /** The local target's tenant runtime (a process the resource manager starts with these settings). */
+  readonly tenantAppLocal: Readonly<Record<string, string>>;
   readonly resources: readonly RecordedResource[];
 }
 
@@ -56,14 +59,36 @@ export function programSettings(): Promise<ProgramSettings> {
       brokerAudience,
       packageDir: packageDirs.tenant,
     })();
+    // The local target, with every optional argument the control plane passes (automation/create-control-plane.ts).
+    const { tenantProgram } = await import('../../../tenant-stack/index.ts');
+    await tenantProgram({
+      target: 'local',
+      tenantId: 'acme',
+      creationId: 'k3x9q2',
+      managerUrl: 'https://127.0.0.1:7072',
+      managerToken: 'manager-token-for-the-mocks',
+      platformVaultName: 'kv-zekt-platform',
+      logLevel: 'info',
+      platformUrl: 'http://127.0.0.1:7071',
+      githubApiUrl: 'http://127.0.0.1:7080/api/v3',
+      githubOidcIssuer: 'http://127.0.0.1:7080/oidc',
+    })();
     await mocks.settle();
     const resources = [...mocks.resources];
     const site = (name: string) => ofType(resources, 'web:WebApp').find((r) => r.name === name) as RecordedResource;
     const job = ofType(resources, 'app:Job')[0] as RecordedResource;
+    const required = (name: string): RecordedResource => {
+      const found = resources.find((r) => r.name === name);
+      if (!found) throw new Error(`the program registered no ${name}`);
+      return found;
+    };
     return {
       platformApp: settingsOf(at(site('platform-ingress-functions-site').inputs, 'siteConfig.appSettings')),
       worker: settingsOf(at(job.inputs, 'template.containers.0.env') ?? (at(job.inputs, 'template.containers') as { env: unknown }[])[0]?.env),
       tenantAppAzure: settingsOf(at(site('acme-functions-site').inputs, 'siteConfig.appSettings')),
+      tenantAppLocal: Object.fromEntries(
+        Object.entries(plain(required('tenant-acme-runtime').inputs.settings) as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
+      ),
       resources,
     };
   })());

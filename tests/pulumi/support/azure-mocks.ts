@@ -59,6 +59,23 @@ function armResponse(type: string, name: string, inputs: Inputs): { id: string; 
   const inGroup = (path: string): string => `${sub}/resourceGroups/${str(inputs, 'resourceGroupName')}/providers/${path}`;
   const account = (): string => inGroup(`Microsoft.Storage/storageAccounts/${str(inputs, 'accountName')}`);
   const vault = (): string => inGroup(`Microsoft.KeyVault/vaults/${str(inputs, 'vaultName')}`);
+  if (type.startsWith('pulumi-nodejs:dynamic/zekt-local:')) {
+    // The local target's resources (tenant-stack/local/), answered as the local resource manager would.
+    const extra: Inputs = {
+      clientId: uuidFrom(`local-client/${name}`),
+      principalId: uuidFrom(`local-principal/${name}`),
+      clientSecret: createHash('sha256').update(`local-identity/${name}`).digest('base64url'),
+      vaultUri: `https://127.0.0.1:7073/vaults/${name}`,
+      key: createHash('sha256').update(`local-key/${name}`).digest('base64'),
+      blobEndpoint: `http://127.0.0.1:10000/${name}`,
+      queueEndpoint: `http://127.0.0.1:10001/${name}`,
+      tableEndpoint: `http://127.0.0.1:10002/${name}`,
+      value: createHash('sha256').update(`local-value/${name}`).digest('base64url'),
+      baseUrl: 'http://127.0.0.1:7100',
+      running: true,
+    };
+    return { id: name, extra, echoInputs: true };
+  }
   switch (type) {
     case 'azure-native:resources:ResourceGroup': {
       const group = str(inputs, 'resourceGroupName');
