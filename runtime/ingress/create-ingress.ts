@@ -17,6 +17,7 @@ import { createDeliveryCommitter } from './persist-deliveries.ts';
 import { createDeliveryStore } from './delivery-store.ts';
 import { deliveryPartition } from './delivery-record.ts';
 import { createGitHubWebhookHandler } from './receive-github-webhook.ts';
+import { batchDeliveryUpdates } from './batch-delivery-updates.ts';
 import { createRouter, type TenantWebhookLookup } from './route-delivery.ts';
 import { releaseParkedDeliveries } from './release-parked-deliveries.ts';
 import { sweepDeliveries } from './sweep-deliveries.ts';
@@ -62,7 +63,8 @@ export function createIngress(deps: IngressDeps) {
   };
   const committer = createDeliveryCommitter({ table: deliveriesTable, queue, payloads, inlineBodyBytes: deps.config.inlineBodyBytes, log });
   const router = createRouter({
-    deliveries,
+    // The router's claims and finishes are group-committed (batch-delivery-updates.ts).
+    deliveries: batchDeliveryUpdates(deliveries, deliveriesTable),
     installations,
     tenantWebhookUrl: deps.tenantWebhookUrl,
     forwardSecrets,

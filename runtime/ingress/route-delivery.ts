@@ -48,6 +48,13 @@ export const forwardsPerTenant = 32;
 
 const terminal = new Set(['delivered', 'handled', 'ignored', 'dead', 'parked']);
 
+/** What the deliveries of one announcement look up: read once for all of them. */
+interface Lookups {
+  tenantOf(installationId: number): Promise<string | undefined>;
+  tenantWebhookUrl(tenantId: string): Promise<string | undefined>;
+  forwardSecrets(tenantId: string): Promise<ForwardSecrets | undefined>;
+}
+
 export function createRouter(options: RouterOptions) {
   const now = options.now ?? (() => new Date());
   const tenantSlots = new Map<string, LimitFunction>();
@@ -78,7 +85,33 @@ export function createRouter(options: RouterOptions) {
     return lookUp();
   }
 
-  async function routeOne(deliveryId: string): Promise<void> {
+  /**
+   * The deliveries of one announcement are routed at the same time, mostly for the same
+   * installation and tenant: they share one read of its binding, address and secrets (batched
+   * reads; a change made meanwhile is seen by the next announcement, as before by the next read).
+   */
+  function sharedLookups(): Lookups {
+    const memo = <K, V>(read: (key: K) => Promise<V>) => {
+      const seen = new Map<K, Promise<V>>();
+      return (key: K) => {
+        let found = seen.get(key);
+        if (!found) {
+          found = read(key);
+          seen.set(key, found);
+          // A failed read is not shared: the next delivery asks again.
+          found.catch(() => seen.delete(key));
+        }
+        return found;
+      };
+    };
+    return {
+      tenantOf: memo((id: number) => options.installations.tenantOf(id)),
+      tenantWebhookUrl: memo((id: string) => options.tenantWebhookUrl(id)),
+      forwardSecrets: memo((id: string) => options.forwardSecrets(id)),
+    };
+  }
+
+  async function routeOne(deliveryId: string, lookups: Lookups = sharedLookups()): Promise<void> {
     const log = options.log.child({ deliveryId });
     const found = await getAnnounced(deliveryId);
     if (!found) return log.warn('announced delivery has no row: its write failed, or it was purged');
@@ -119,13 +152,13 @@ export function createRouter(options: RouterOptions) {
       await finish({ status: 'dead', lastError: 'the payload names no installation' });
       return log.warn('dead-lettered: no installation in payload');
     }
-    const tenantId = await options.installations.tenantOf(record.installationId);
+    const tenantId = await lookups.tenantOf(record.installationId);
     if (!tenantId) {
       await finish({ status: 'parked', lastError: `installation ${record.installationId} is not bound to a tenant` });
       return log.info({ installationId: record.installationId }, 'parked until the installation is bound');
     }
     const tlog = log.child({ tenantId });
-    const [url, secrets] = await Promise.all([options.tenantWebhookUrl(tenantId), options.forwardSecrets(tenantId)]);
+    const [url, secrets] = await Promise.all([lookups.tenantWebhookUrl(tenantId), lookups.forwardSecrets(tenantId)]);
     const attempts = record.attempts + 1;
     let failure: { reason: string; retryable: boolean; retryAfter?: number };
     if (!url || !secrets) {
@@ -179,7 +212,7 @@ export function createRouter(options: RouterOptions) {
   }
 
   return {
-    routeOne,
+    routeOne: (deliveryId: string) => routeOne(deliveryId),
     /** The queue handler: every delivery of one announcement, in parallel (forwards at most `forwardsPerTenant` per tenant). */
     async handleAnnouncement(message: unknown): Promise<void> {
       const announcement = message as Partial<RouteAnnouncement>;
@@ -187,7 +220,8 @@ export function createRouter(options: RouterOptions) {
         options.log.error({ message }, 'malformed route announcement dropped');
         return;
       }
-      const results = await Promise.allSettled(announcement.deliveryIds.map((id) => routeOne(String(id))));
+      const lookups = sharedLookups();
+      const results = await Promise.allSettled(announcement.deliveryIds.map((id) => routeOne(String(id), lookups)));
       const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed.length) throw new AggregateError(failed.map((f) => f.reason as unknown), `${failed.length} deliveries could not be routed`);
     },

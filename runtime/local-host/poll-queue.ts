@@ -4,6 +4,11 @@
  * base64 messages, a visibility timeout while a message is processed, a failed message made
  * visible again, and after `maxDequeueCount` (5) failed dequeues the message moves to
  * `<queue>-poison`. Polling backs off while the queue is empty.
+ *
+ * Like the Functions host, the next batch is fetched once no more than `newBatchThreshold`
+ * (batchSize / 2) messages are still running — not when the whole batch is done — so one slow
+ * message (a dispatch waiting on GitHub) never holds back the rest; at most batchSize +
+ * newBatchThreshold run at once.
  */
 import type { QueueClient } from '@azure/storage-queue';
 import type { QueueFunction } from '../functions/function-table.ts';
@@ -14,6 +19,8 @@ import { createInvocationContext } from './invocation-context.ts';
 export interface QueuePollerOptions {
   /** Messages taken per poll and processed in parallel (Functions' `batchSize`, 16). */
   readonly batchSize?: number;
+  /** Fetch the next batch once no more than this many are running (Functions' `newBatchThreshold`, batchSize / 2). */
+  readonly newBatchThreshold?: number;
   /** Functions' `maxDequeueCount`. */
   readonly maxDequeueCount?: number;
   /** Seconds a message stays invisible while its handler runs. */
@@ -38,6 +45,7 @@ export function pollQueue(
   options: QueuePollerOptions = {},
 ): QueuePoller {
   const batchSize = options.batchSize ?? 16;
+  const newBatchThreshold = options.newBatchThreshold ?? Math.floor(batchSize / 2);
   const maxDequeueCount = options.maxDequeueCount ?? 5;
   const visibility = options.visibilityTimeoutSeconds ?? 300;
   const retryDelay = options.retryDelaySeconds ?? 0;
@@ -52,6 +60,9 @@ export function pollQueue(
   let idleWaiters: { after: number; resolve: () => void }[] = [];
   let pollsStarted = 0;
   let ensured = false;
+  const running = new Set<Promise<void>>();
+  // Resolved when a running message finishes (the loop waits for a slot below the threshold).
+  let slotFreed: (() => void) | undefined;
 
   async function handleOne(message: { messageId: string; popReceipt: string; messageText: string; dequeueCount: number }) {
     const context = createInvocationContext(fn.name, log, {
@@ -87,16 +98,27 @@ export function pollQueue(
         }
         const received = await queue.receiveMessages({ numberOfMessages: batchSize, visibilityTimeout: visibility });
         count = received.receivedMessageItems.length;
-        await Promise.all(
-          received.receivedMessageItems.map((m) =>
-            handleOne(m).catch((err: unknown) => qlog.error({ err, messageId: m.messageId }, 'could not settle queue message')),
-          ),
-        );
+        for (const m of received.receivedMessageItems) {
+          const task: Promise<void> = handleOne(m)
+            .catch((err: unknown) => qlog.error({ err, messageId: m.messageId }, 'could not settle queue message'))
+            .finally(() => {
+              running.delete(task);
+              slotFreed?.();
+            });
+          running.add(task);
+        }
       } catch (err) {
         if (!stopped) qlog.error({ err }, 'queue poll failed');
       }
+      while (running.size > newBatchThreshold) await new Promise<void>((resolve) => (slotFreed = resolve));
       if (count > 0) {
         delay = minPoll;
+        continue;
+      }
+      // Empty while messages still run: not idle yet (drain waits for them).
+      if (running.size > 0) {
+        await Promise.race([...running, new Promise<void>((resolve) => setTimeout(resolve, delay))]);
+        delay = Math.min(delay * 2, maxPoll);
         continue;
       }
       const ready = idleWaiters.filter((w) => w.after < pollId);
@@ -109,6 +131,7 @@ export function pollQueue(
       });
       delay = Math.min(delay * 2, maxPoll);
     }
+    await Promise.all(running);
     for (const w of idleWaiters) w.resolve();
   })();
 

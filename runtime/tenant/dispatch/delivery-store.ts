@@ -56,13 +56,13 @@ export function createDeliveryStore(table: TableClient, partition: 'delivery' | 
   return {
     read,
 
-    /** Creates the record unless it exists; true when this call created it. */
-    async createIfAbsent(record: DeliveryRecord): Promise<boolean> {
+    /** Creates the record unless it exists; answers it with its ETag when this call created it. */
+    async createIfAbsent(record: DeliveryRecord): Promise<StoredDelivery | undefined> {
       try {
-        await table.createEntity(toRow(record, partition));
-        return true;
+        const result = await table.createEntity(toRow(record, partition));
+        return { record, etag: result.etag ?? '*' };
       } catch (err) {
-        if (statusOf(err) === 409) return false;
+        if (statusOf(err) === 409) return undefined;
         throw err;
       }
     },
@@ -115,6 +115,17 @@ export function createDeliveryStore(table: TableClient, partition: 'delivery' | 
       const filter = odata`PartitionKey eq ${partition} and RowKey ge ${`${eventId}.`} and RowKey lt ${`${eventId}/`}`;
       for await (const row of table.listEntities<Row>({ queryOptions: { filter } })) found.push(JSON.parse(row.value) as DeliveryRecord);
       return found;
+    },
+
+    /**
+     * Whether any delivery of the event has not ended: asks for one such row only (a range read
+     * that stops at the first match), not for all of them.
+     */
+    async anyNotEnded(eventId: string, ended: readonly DeliveryStatus[]): Promise<boolean> {
+      const filter = [odata`PartitionKey eq ${partition} and RowKey ge ${`${eventId}.`} and RowKey lt ${`${eventId}/`}`, ...ended.map((status) => odata`status ne ${status}`)].join(' and ');
+      const pages = table.listEntities<Row>({ queryOptions: { filter, select: ['RowKey'] } }).byPage({ maxPageSize: 1 });
+      for await (const page of pages) if (page.length > 0) return true;
+      return false;
     },
 
     /** In delivery id order, optionally of one status. */

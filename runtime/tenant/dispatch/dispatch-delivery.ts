@@ -15,7 +15,7 @@ import type { Logger } from '../../core/logger.ts';
 import { sendJson } from '../../storage/queue-message.ts';
 import { BrokerRefusedError } from '../broker-client.ts';
 import type { DeliveryRecord } from './delivery-record.ts';
-import { DeliveryChangedError, type DeliveryStore } from './delivery-store.ts';
+import { DeliveryChangedError, type DeliveryStore, type StoredDelivery } from './delivery-store.ts';
 import type { EventStore } from './event-store.ts';
 import type { ZektEvent } from './zekt-event.ts';
 import type { RateBudget } from './rate-budget.ts';
@@ -65,12 +65,25 @@ export function createDispatcher(options: DispatcherOptions) {
   const enqueue = (deliveryId: string, delayMs = 0) =>
     sendJson(options.queue, { kind, deliveryId } satisfies DispatchMessage, delayMs > 0 ? Math.ceil(delayMs / 1000) : undefined);
 
-  /** Writes the outcome, keeping what a run link wrote meanwhile (a run may start before we record 204). */
-  async function settle(id: string, change: (r: DeliveryRecord) => DeliveryRecord): Promise<DeliveryRecord | undefined> {
-    return options.deliveries.update(id, (current) => {
+  /**
+   * Writes the outcome, keeping what a run link wrote meanwhile (a run may start before we record
+   * 204). Usually nothing did: one write over the lease's own ETag; else read, change and write.
+   */
+  async function settle(id: string, change: (r: DeliveryRecord) => DeliveryRecord, leased?: { record: DeliveryRecord; etag: string }): Promise<DeliveryRecord | undefined> {
+    const keepLink = (current: DeliveryRecord) => {
       const next = change(current);
       return current.linkedRun ? { ...next, status: current.status, linkedRun: current.linkedRun } : next;
-    });
+    };
+    if (leased) {
+      try {
+        const next = keepLink(leased.record);
+        await options.deliveries.replace(next, leased.etag);
+        return next;
+      } catch (err) {
+        if (!(err instanceof DeliveryChangedError)) throw err;
+      }
+    }
+    return options.deliveries.update(id, keepLink);
   }
 
   /** `sent`: a request reached (or may have reached) GitHub; `budgetWait`: held back by the budget. */
@@ -128,60 +141,68 @@ export function createDispatcher(options: DispatcherOptions) {
 
     async handle(message: DispatchMessage): Promise<void> {
       const stored = await options.deliveries.read(message.deliveryId);
-      if (!stored || stored.record.status !== 'queued') return;
-      const at = now();
-      const { record } = stored;
-      // Early (a repeat of a message whose retry is pending) or held by another dispatcher: not ours.
-      if (record.nextAttemptAt && Date.parse(record.nextAttemptAt) > at + 1000) return;
-      if ((record.leaseUntil ?? 0) > at) return;
-      let leased: DeliveryRecord = { ...record, leaseUntil: at + leaseMs, updatedAt: new Date(at).toISOString() };
-      try {
-        await options.deliveries.replace(leased, stored.etag);
-      } catch (err) {
-        if (err instanceof DeliveryChangedError) return;
-        throw err;
-      }
-      const log = options.log.child({ deliveryId: record.id, consumer: record.consumer.fullName });
-      const { verdict, sent, budgetWait = false, installationId, messageIds } = await send(leased);
-      const done = now();
-      const iso = new Date(done).toISOString();
-      const { leaseUntil: _lease, nextAttemptAt: _next, ...base } = leased;
-      leased = { ...base, ...(installationId !== undefined ? { installationId } : {}), updatedAt: iso };
-      const attempts = record.attempts + (sent ? 1 : 0);
-
-      if (verdict.kind === 'dispatched') {
-        await settle(record.id, () => ({ ...leased, status: 'dispatched', attempts, dispatchedAt: iso, ...(messageIds ? { messageIds } : {}) }));
-        log.info({ attempts }, 'delivery dispatched');
-        return;
-      }
-      if (verdict.kind === 'rate-limited') {
-        if (!budgetWait && installationId !== undefined) await options.budget.pause(installationId, verdict.untilMs);
-        const nextAttemptAt = new Date(verdict.untilMs).toISOString();
-        await settle(record.id, () => ({
-          ...leased,
-          status: 'queued',
-          attempts,
-          nextAttemptAt,
-          ...(budgetWait ? {} : { lastError: verdict.reason }),
-        }));
-        await enqueue(record.id, verdict.untilMs - done);
-        if (!budgetWait) log.warn({ nextAttemptAt, reason: verdict.reason }, 'dispatch rate limited; will retry');
-        return;
-      }
-      const retries = record.retries + 1;
-      const delay = options.retrySchedule[retries - 1];
-      if (verdict.kind === 'transient' && delay !== undefined) {
-        const nextAttemptAt = new Date(done + delay * 1000).toISOString();
-        await settle(record.id, () => ({ ...leased, status: 'queued', attempts, retries, nextAttemptAt, lastError: verdict.reason }));
-        await enqueue(record.id, delay * 1000);
-        log.warn({ nextAttemptAt, reason: verdict.reason }, 'dispatch failed; will retry');
-        return;
-      }
-      const reason = verdict.kind === 'transient' ? `gave up after ${retries} failed attempts: ${verdict.reason}` : verdict.reason;
-      await settle(record.id, () => ({ ...leased, status: 'dead', attempts, retries, lastError: reason }));
-      log.warn({ reason }, 'delivery dead');
+      if (stored) await dispatchStored(stored);
     },
+
+    /** A record the caller has just created (the fan-out's first dispatch), with its ETag: no read. */
+    dispatchCreated: (stored: StoredDelivery): Promise<void> => dispatchStored(stored),
   };
+
+  async function dispatchStored(stored: StoredDelivery): Promise<void> {
+    if (stored.record.status !== 'queued') return;
+    const at = now();
+    const { record } = stored;
+    // Early (a repeat of a message whose retry is pending) or held by another dispatcher: not ours.
+    if (record.nextAttemptAt && Date.parse(record.nextAttemptAt) > at + 1000) return;
+    if ((record.leaseUntil ?? 0) > at) return;
+    let leased: DeliveryRecord = { ...record, leaseUntil: at + leaseMs, updatedAt: new Date(at).toISOString() };
+    let lease: { record: DeliveryRecord; etag: string };
+    try {
+      lease = { record: leased, etag: await options.deliveries.replace(leased, stored.etag) };
+    } catch (err) {
+      if (err instanceof DeliveryChangedError) return;
+      throw err;
+    }
+    const log = options.log.child({ deliveryId: record.id, consumer: record.consumer.fullName });
+    const { verdict, sent, budgetWait = false, installationId, messageIds } = await send(leased);
+    const done = now();
+    const iso = new Date(done).toISOString();
+    const { leaseUntil: _lease, nextAttemptAt: _next, ...base } = leased;
+    leased = { ...base, ...(installationId !== undefined ? { installationId } : {}), updatedAt: iso };
+    const attempts = record.attempts + (sent ? 1 : 0);
+
+    if (verdict.kind === 'dispatched') {
+      await settle(record.id, () => ({ ...leased, status: 'dispatched', attempts, dispatchedAt: iso, ...(messageIds ? { messageIds } : {}) }), lease);
+      log.info({ attempts }, 'delivery dispatched');
+      return;
+    }
+    if (verdict.kind === 'rate-limited') {
+      if (!budgetWait && installationId !== undefined) await options.budget.pause(installationId, verdict.untilMs);
+      const nextAttemptAt = new Date(verdict.untilMs).toISOString();
+      await settle(record.id, () => ({
+        ...leased,
+        status: 'queued',
+        attempts,
+        nextAttemptAt,
+        ...(budgetWait ? {} : { lastError: verdict.reason }),
+      }), lease);
+      await enqueue(record.id, verdict.untilMs - done);
+      if (!budgetWait) log.warn({ nextAttemptAt, reason: verdict.reason }, 'dispatch rate limited; will retry');
+      return;
+    }
+    const retries = record.retries + 1;
+    const delay = options.retrySchedule[retries - 1];
+    if (verdict.kind === 'transient' && delay !== undefined) {
+      const nextAttemptAt = new Date(done + delay * 1000).toISOString();
+      await settle(record.id, () => ({ ...leased, status: 'queued', attempts, retries, nextAttemptAt, lastError: verdict.reason }), lease);
+      await enqueue(record.id, delay * 1000);
+      log.warn({ nextAttemptAt, reason: verdict.reason }, 'dispatch failed; will retry');
+      return;
+    }
+    const reason = verdict.kind === 'transient' ? `gave up after ${retries} failed attempts: ${verdict.reason}` : verdict.reason;
+    await settle(record.id, () => ({ ...leased, status: 'dead', attempts, retries, lastError: reason }), lease);
+    log.warn({ reason }, 'delivery dead');
+  }
 }
 
 export type Dispatcher = ReturnType<typeof createDispatcher>;

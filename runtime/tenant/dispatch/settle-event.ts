@@ -46,11 +46,15 @@ export function createEventSettlement(options: SettlementOptions) {
   const now = options.now ?? Date.now;
   const log = options.log.child({ part: 'settlement' });
 
-  /** Looks at an event's deliveries and settles it if they have all ended; answers what it found. */
-  async function check(eventId: string): Promise<'open' | 'settled' | undefined> {
-    const event = await options.events.get(eventId);
+  /**
+   * Looks at an event's deliveries and settles it if they have all ended; answers what it found.
+   * `known`: the caller has just written the event and its deliveries (the fan-out of a new
+   * event), so they need not be read back.
+   */
+  async function check(eventId: string, known?: { event: ZektEvent; deliveries: readonly DeliveryRecord[] }): Promise<'open' | 'settled' | undefined> {
+    const event = known?.event ?? (await options.events.get(eventId));
     if (!event) return undefined;
-    const deliveries = await options.deliveries.ofEvent(eventId);
+    const deliveries = known?.deliveries ?? (await options.deliveries.ofEvent(eventId));
     const sequence = deliveries.reduce((sum, d) => sum + d.generation, 0);
     const at = now();
     if (!deliveries.every((d) => hasEnded(d.status))) {
@@ -97,6 +101,17 @@ export function createEventSettlement(options: SettlementOptions) {
 
   return {
     check,
+
+    /**
+     * After one delivery ended: while another has not, nothing is settled and nothing need be
+     * written (only the fan-out and a redelivery change an event's sequence, and they check in
+     * full), so one row is asked for instead of every delivery of the event at every transition.
+     * Once none is left, the full check settles it.
+     */
+    async checkAfterEnd(eventId: string): Promise<'open' | 'settled' | undefined> {
+      if (await options.deliveries.anyNotEnded(eventId, endedStatuses)) return 'open';
+      return check(eventId);
+    },
 
     /** The sweeper's part: settle events whose last check was lost, and re-enqueue reports whose message was. */
     async sweep(): Promise<{ settled: number; reportsRequeued: number }> {

@@ -23,13 +23,17 @@ const endingActions = new Set(['deleted', 'suspend']);
 
 export function createSubscriptionTriggers(options: { state: SubscriptionSyncState; queue: QueueClient; now?: () => Date }) {
   const now = options.now ?? (() => new Date());
+  // Every delivery names its installation: remember it in storage once a minute, not once a delivery.
+  const rememberedAt = new Map<number, number>();
   return {
     /** Called by the intake for every new forwarded delivery, before it answers. */
     async onDelivery(delivery: ForwardedDelivery): Promise<void> {
       if (delivery.event === 'installation' && endingActions.has(delivery.action ?? '')) {
+        rememberedAt.delete(delivery.installationId);
         await options.state.forgetInstallation(delivery.installationId);
-      } else {
+      } else if (delivery.event.startsWith('installation') || now().getTime() - (rememberedAt.get(delivery.installationId) ?? -Infinity) > 60_000) {
         await options.state.rememberInstallation(delivery.installationId, now());
+        rememberedAt.set(delivery.installationId, now().getTime());
       }
       if (delivery.event === 'installation' || delivery.event === 'installation_repositories') {
         await sendJson(options.queue, { reason: `${delivery.event}.${delivery.action ?? ''}` } satisfies SyncRequest);
