@@ -23,6 +23,9 @@ describe('orchestration: the rate budget across two instances', function () {
     const windowMs = 2000;
     const tenant = await world.addTenant('acme', {
       orchestration: { config: { budgetPerMinute: budget, budgetPerHour: 1000 }, budgetWindows: { minuteMs: windowMs, hourMs: 3_600_000, marginMs: 1000 } },
+      // One message per poll: the deliveries waiting for the next window are shared out between
+      // the two instances instead of all going to whichever polls first.
+      queueBatchSize: 1,
     });
     // The second instance sends through the front, so each instance's share can be counted.
     await tenant.addInstance({ apiUrl: front.url });

@@ -110,6 +110,8 @@ export interface TenantOptions {
   /** Where the tenant dispatches to (a fault front); the double by default. */
   readonly apiUrl?: string;
   readonly orchestration?: Partial<Pick<OrchestrationDeps, 'budgetWindows' | 'messagesOfRun' | 'staleMs' | 'now'>> & { config?: Partial<OrchestrationDeps['config']> };
+  /** Messages each of the tenant's hosts takes per poll (16, as Functions, by default). */
+  readonly queueBatchSize?: number;
 }
 
 export interface DispatchWorld {
@@ -199,7 +201,8 @@ export async function startDispatchWorld(): Promise<DispatchWorld> {
     return createOrchestration(deps);
   }
 
-  const hostOptions = { timers: false, queue: { minPollMs: 20, maxPollMs: 100, visibilityTimeoutSeconds: 30 } } as const;
+  const hostOptionsOf = (options: TenantOptions) =>
+    ({ timers: false, queue: { minPollMs: 20, maxPollMs: 100, visibilityTimeoutSeconds: 30, ...(options.queueBatchSize ? { batchSize: options.queueBatchSize } : {}) } }) as const;
 
   return {
     double,
@@ -218,7 +221,7 @@ export async function startDispatchWorld(): Promise<DispatchWorld> {
         table: createTenantFunctions({ tenantId, storage, log, version: 'test', forwardSecrets: async () => ({ current: secret }), orchestration }),
         storage,
         log,
-        ...hostOptions,
+        ...hostOptionsOf(options),
       });
       const extra: LocalHost[] = [];
       const tenant = {
@@ -233,7 +236,7 @@ export async function startDispatchWorld(): Promise<DispatchWorld> {
           createSubscriptionIndex(storage.table('subscriptions')).replaceConsumer(consumer, entries.map((e) => ({ ...e, consumer }))),
         async addInstance(instance: { apiUrl?: string } = {}) {
           const second = await build(tenantId, storage, secret, { ...options, ...(instance.apiUrl ? { apiUrl: instance.apiUrl } : {}) });
-          const secondHost = await createLocalHost({ table: second.functions.filter((f) => f.kind !== 'http'), storage, log, ...hostOptions });
+          const secondHost = await createLocalHost({ table: second.functions.filter((f) => f.kind !== 'http'), storage, log, ...hostOptionsOf(options) });
           extra.push(secondHost);
           return { orchestration: second, host: secondHost };
         },
