@@ -4,20 +4,16 @@
  */
 import type { DeliveryRecord } from './delivery-record.ts';
 import type { ZektEvent } from './zekt-event.ts';
+import { providerRunJson } from './client-payload.ts';
 
 export function eventJson(e: ZektEvent) {
+  // The workflow and the run as every dispatch names them; the provider in the API's own shape.
+  const { workflow, run } = providerRunJson(e);
   return {
     id: e.id,
     provider: { id: e.provider.id, full_name: e.provider.fullName },
-    workflow: { name: e.workflow.name ?? null, path: e.workflow.path ?? null },
-    run: {
-      id: e.run.id,
-      attempt: e.run.attempt,
-      conclusion: e.run.conclusion,
-      head_branch: e.run.headBranch ?? null,
-      head_sha: e.run.headSha ?? null,
-      url: e.run.url ?? null,
-    },
+    workflow,
+    run,
     messages: e.messages.map((m) => ({ id: m.id, name: m.name ?? null, url: m.url, sha256: m.sha256, size: m.size, expires_at: m.expiresAt })),
     installation_id: e.installationId ?? null,
     created_at: e.createdAt,
