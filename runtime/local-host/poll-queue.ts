@@ -16,6 +16,14 @@ import type { Logger } from '../core/logger.ts';
 import { decodeQueueMessage } from '../storage/queue-message.ts';
 import { createInvocationContext } from './invocation-context.ts';
 
+/**
+ * The queue trigger's settings the local host shares with host.json on Azure (a test ties them):
+ * the same batch, dequeue count and longest wait between polls of an empty queue, so a delivery
+ * waits no longer on Azure than here. Functions' own `maxPollingInterval` default is one minute: an
+ * idle tenant's first dispatch would wait up to a minute per queue on its way.
+ */
+export const queueTriggerSettings = { batchSize: 16, maxDequeueCount: 5, maxPollMs: 1000 } as const;
+
 export interface QueuePollerOptions {
   /** Messages taken per poll and processed in parallel (Functions' `batchSize`, 16). */
   readonly batchSize?: number;
@@ -44,13 +52,13 @@ export function pollQueue(
   log: Logger,
   options: QueuePollerOptions = {},
 ): QueuePoller {
-  const batchSize = options.batchSize ?? 16;
+  const batchSize = options.batchSize ?? queueTriggerSettings.batchSize;
   const newBatchThreshold = options.newBatchThreshold ?? Math.floor(batchSize / 2);
-  const maxDequeueCount = options.maxDequeueCount ?? 5;
+  const maxDequeueCount = options.maxDequeueCount ?? queueTriggerSettings.maxDequeueCount;
   const visibility = options.visibilityTimeoutSeconds ?? 300;
   const retryDelay = options.retryDelaySeconds ?? 0;
   const minPoll = options.minPollMs ?? 50;
-  const maxPoll = options.maxPollMs ?? 1000;
+  const maxPoll = options.maxPollMs ?? queueTriggerSettings.maxPollMs;
   const qlog = log.child({ functionName: fn.name, queue: queue.name });
 
   let stopped = false;
