@@ -9,11 +9,16 @@
  * (batchSize / 2) messages are still running — not when the whole batch is done — so one slow
  * message (a dispatch waiting on GitHub) never holds back the rest; at most batchSize +
  * newBatchThreshold run at once.
+ *
+ * A message this process sends to the queue (queue-sends.ts) wakes the poller at once, as the
+ * Functions host's queue watcher wakes a trigger its own output bindings write to: a hop from one
+ * function to the next does not wait out the backoff. Other senders' messages wait for the poll.
  */
 import type { QueueClient } from '@azure/storage-queue';
 import type { QueueFunction } from '../functions/function-table.ts';
 import type { Logger } from '../core/logger.ts';
 import { decodeQueueMessage } from '../storage/queue-message.ts';
+import { watchQueueSends } from '../storage/queue-sends.ts';
 import { createInvocationContext } from './invocation-context.ts';
 
 /**
@@ -63,10 +68,11 @@ export function pollQueue(
 
   let stopped = false;
   let wake: (() => void) | undefined;
-  let sleepTimer: NodeJS.Timeout | undefined;
   // A drain waiter resolves on the first empty poll that started after it was registered.
   let idleWaiters: { after: number; resolve: () => void }[] = [];
   let pollsStarted = 0;
+  // Set by a send in this process (or a drain): the poll under way may have missed its message, so poll again.
+  let nudged = false;
   let ensured = false;
   const running = new Set<Promise<void>>();
   // Resolved when a running message finishes (the loop waits for a slot below the threshold).
@@ -94,11 +100,33 @@ export function pollQueue(
     }
   }
 
+  /** Waits `ms`, or less if a message is sent here meanwhile, one of `tasks` ends, or the poller stops or drains. */
+  function pause(ms: number, tasks: readonly Promise<void>[] = []): Promise<void> {
+    if (nudged || stopped) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => done(), ms);
+      // Only the first call counts: a task ending later must not end a later pause.
+      const done = () => {
+        if (wake !== done) return;
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      };
+      wake = done;
+      for (const task of tasks) void task.then(done);
+    });
+  }
+  const unwatch = watchQueueSends(queue.url, () => {
+    nudged = true;
+    wake?.();
+  });
+
   const loop = (async () => {
     let delay = minPoll;
     while (!stopped) {
       let count = 0;
       const pollId = ++pollsStarted;
+      nudged = false;
       try {
         if (!ensured) {
           await queue.createIfNotExists();
@@ -125,7 +153,7 @@ export function pollQueue(
       }
       // Empty while messages still run: not idle yet (drain waits for them).
       if (running.size > 0) {
-        await Promise.race([...running, new Promise<void>((resolve) => setTimeout(resolve, delay))]);
+        await pause(delay, [...running]);
         delay = Math.min(delay * 2, maxPoll);
         continue;
       }
@@ -133,12 +161,10 @@ export function pollQueue(
       idleWaiters = idleWaiters.filter((w) => w.after >= pollId);
       for (const w of ready) w.resolve();
       if (stopped) break;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        sleepTimer = setTimeout(resolve, delay);
-      });
+      await pause(delay);
       delay = Math.min(delay * 2, maxPoll);
     }
+    unwatch();
     await Promise.all(running);
     for (const w of idleWaiters) w.resolve();
   })();
@@ -146,14 +172,14 @@ export function pollQueue(
   return {
     async stop() {
       stopped = true;
-      if (sleepTimer) clearTimeout(sleepTimer);
       wake?.();
       await loop;
     },
     drain() {
       return new Promise<void>((resolve) => {
         idleWaiters.push({ after: pollsStarted, resolve });
-        if (sleepTimer) clearTimeout(sleepTimer);
+        // A poll under way may end empty before the drain's own poll: that one must not wait either.
+        nudged = true;
         wake?.();
       });
     },

@@ -3,6 +3,7 @@
  * `extensions.queues.messageEncoding` defaults to base64), JSON inside.
  */
 import type { QueueClient } from '@azure/storage-queue';
+import { queueSent } from './queue-sends.ts';
 
 export function encodeQueueMessage(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
@@ -18,10 +19,16 @@ export function decodeQueueMessage(messageText: string): unknown {
   }
 }
 
-/** Sends one JSON message. `visibilityTimeoutSeconds` delays it (retries with backoff). */
+/**
+ * Sends one JSON message. `visibilityTimeoutSeconds` delays it (retries with backoff); the queue
+ * counts whole seconds, so a fraction is rounded up. This process's pollers of the queue hear of
+ * it once it is visible (queue-sends.ts).
+ */
 export async function sendJson(queue: QueueClient, value: unknown, visibilityTimeoutSeconds?: number): Promise<void> {
+  const delaySeconds = visibilityTimeoutSeconds ? Math.ceil(visibilityTimeoutSeconds) : 0;
   await queue.sendMessage(encodeQueueMessage(value), {
-    ...(visibilityTimeoutSeconds ? { visibilityTimeout: Math.ceil(visibilityTimeoutSeconds) } : {}),
+    ...(delaySeconds ? { visibilityTimeout: delaySeconds } : {}),
     messageTimeToLive: -1,
   });
+  queueSent(queue.url, delaySeconds * 1000);
 }
