@@ -62,8 +62,17 @@ export function createDispatcher(options: DispatcherOptions) {
   const kind = options.messageKind ?? 'dispatch';
   const clientPayload = options.clientPayload ?? buildClientPayload;
 
-  const enqueue = (deliveryId: string, delayMs = 0) =>
-    sendJson(options.queue, { kind, deliveryId } satisfies DispatchMessage, delayMs > 0 ? Math.ceil(delayMs / 1000) : undefined);
+  /**
+   * The queue delays a message by whole seconds: the fraction is waited here first, so a delivery
+   * held until a budget slot frees is visible when it frees, not up to a second later (and this
+   * process's poller hears of it then, queue-sends.ts). A crash during the wait is a crash between
+   * the record and its message: the sweeper re-enqueues it.
+   */
+  const enqueue = async (deliveryId: string, delayMs = 0) => {
+    const seconds = delayMs > 0 ? Math.floor(delayMs / 1000) : 0;
+    if (delayMs > seconds * 1000) await new Promise((resolve) => setTimeout(resolve, delayMs - seconds * 1000));
+    await sendJson(options.queue, { kind, deliveryId } satisfies DispatchMessage, seconds || undefined);
+  };
 
   /**
    * Writes the outcome, keeping what a run link wrote meanwhile (a run may start before we record

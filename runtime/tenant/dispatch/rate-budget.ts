@@ -13,6 +13,12 @@
  * Each window is counted `marginMs` longer than it is: a request reaches GitHub a little after its
  * slot was taken, and two requests' delays differ, so the log must be stricter than GitHub's clock.
  * A 403/429 from GitHub pauses the whole installation (`pausedUntil`) for every instance.
+ *
+ * A short wait (up to `holdMs`) is spent in process, in the installation's line, instead of being
+ * handed back: the slot is taken as soon as it frees, and the takers behind wait their turn in
+ * order rather than each coming back as a delayed message to read the row again. The line is this
+ * process's alone; the write under the ETag still decides between instances, so the hold changes
+ * when a slot is taken, never how many.
  */
 import type { TableClient } from '@azure/data-tables';
 import { statusOf } from '../../storage/status-of.ts';
@@ -28,6 +34,8 @@ export interface RateBudgetOptions {
   readonly hourMs?: number;
   /** Added to each window (1 s by default). */
   readonly marginMs?: number;
+  /** The longest wait for a slot spent in process before `acquire` answers "wait" (ms, 1 s by default). */
+  readonly holdMs?: number;
   readonly now?: () => number;
 }
 
@@ -39,6 +47,7 @@ export function createRateBudget(options: RateBudgetOptions) {
   const now = options.now ?? Date.now;
   const minute = (options.minuteMs ?? 60_000) + (options.marginMs ?? 1000);
   const hour = (options.hourMs ?? 3_600_000) + (options.marginMs ?? 1000);
+  const holdMs = options.holdMs ?? 1000;
   // One taker at a time per installation in this process: instances still race through the ETag,
   // but a process's own parallel dispatches do not fight over the row.
   const queues = new Map<number, Promise<unknown>>();
@@ -90,8 +99,18 @@ export function createRateBudget(options: RateBudgetOptions) {
   }
 
   return {
-    /** Takes one slot now, or says how long until one frees up. */
-    acquire: (installationId: number): Promise<BudgetAnswer> => serial(installationId, () => take(installationId)),
+    /** Takes one slot, waiting up to `holdMs` for it, or says how long until one frees up. */
+    acquire: (installationId: number): Promise<BudgetAnswer> =>
+      serial(installationId, async () => {
+        // Counted in waits slept, not on `now`: a test's pinned clock cannot hold a taker forever.
+        let held = 0;
+        for (;;) {
+          const answer = await take(installationId);
+          if (answer.granted || held + answer.waitMs > holdMs) return answer;
+          await new Promise((resolve) => setTimeout(resolve, answer.waitMs));
+          held += answer.waitMs;
+        }
+      }),
 
     /** GitHub said the installation is limited: nobody sends for it before `until` (epoch ms). */
     pause: (installationId: number, until: number): Promise<void> =>
