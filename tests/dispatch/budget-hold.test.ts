@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { createRateBudget } from '../../runtime/tenant/dispatch/rate-budget.ts';
+import { slotWait } from '../../runtime/tenant/dispatch/slot-wait.ts';
 import { sharedStorage, uniqueName } from '../support/azurite.ts';
 import { maxInWindow, startDispatchWorld, until, type DispatchWorld } from './support.ts';
 
@@ -37,6 +38,29 @@ describe('orchestration: a budget-held delivery goes when its slot frees', funct
     await unheld.acquire(9);
     expect((await unheld.acquire(9)).granted).to.equal(false);
     expect(await unheld.stamps(9)).to.have.length(1);
+  });
+
+  it('answers at once a taker whose turn would come after the hold, while the one ahead waits in line', async () => {
+    const budget = await budgetOf(600);
+    expect(await budget.acquire(10)).to.deep.equal({ granted: true });
+    // The next waits 600 ms in line; the two behind it would wait about 1.2 s: told so at once.
+    const [next, ...behind] = await Promise.all([budget.acquire(10), budget.acquire(10), budget.acquire(10)]);
+    expect(next).to.deep.equal({ granted: true });
+    for (const answer of behind) {
+      expect(answer.granted).to.equal(false);
+      expect(answer.granted ? 0 : answer.waitMs).to.be.within(1001, 1200);
+    }
+    expect(await budget.stamps(10)).to.have.length(2);
+  });
+
+  it('estimates each place in line from the log: slots free a window after they were taken', () => {
+    const log = { stamps: [0, 100], pausedUntil: 0 };
+    const minute = { lengthMs: 1000, limit: 2 };
+    expect([0, 1, 2, 3].map((p) => slotWait(log, [minute], 500, p))).to.deep.equal([500, 600, 1500, 1600]);
+    expect(slotWait({ stamps: [400], pausedUntil: 0 }, [minute], 500, 0)).to.equal(0);
+    expect(slotWait({ stamps: [400], pausedUntil: 0 }, [minute], 500, 1)).to.equal(900);
+    expect(slotWait({ ...log, pausedUntil: 3000 }, [minute], 500, 0)).to.equal(2500);
+    expect(slotWait(log, [minute, { lengthMs: 5000, limit: 3 }], 500, 1)).to.equal(4500);
   });
 
   describe('through the tenant runtime', () => {

@@ -16,12 +16,15 @@
  *
  * A short wait (up to `holdMs`) is spent in process, in the installation's line, instead of being
  * handed back: the slot is taken as soon as it frees, and the takers behind wait their turn in
- * order rather than each coming back as a delayed message to read the row again. The line is this
+ * order rather than each coming back as a delayed message to read the row again. A taker whose
+ * turn would come later than that (slot-wait.ts, from the log this process last saw) is answered
+ * at once, so waiting takers never fill the queue trigger's slots for long. The line is this
  * process's alone; the write under the ETag still decides between instances, so the hold changes
  * when a slot is taken, never how many.
  */
 import type { TableClient } from '@azure/data-tables';
 import { statusOf } from '../../storage/status-of.ts';
+import { slotWait, type BudgetLog } from './slot-wait.ts';
 
 export interface RateBudgetOptions {
   readonly table: TableClient;
@@ -51,6 +54,14 @@ export function createRateBudget(options: RateBudgetOptions) {
   // One taker at a time per installation in this process: instances still race through the ETag,
   // but a process's own parallel dispatches do not fight over the row.
   const queues = new Map<number, Promise<unknown>>();
+  // Takers in this process's line per installation, and the log it last read or wrote: only to
+  // estimate a newcomer's turn (a stale log misjudges a wait, never grants a slot).
+  const inLine = new Map<number, number>();
+  const lastSeen = new Map<number, BudgetLog>();
+  const windows = [
+    { lengthMs: minute, limit: options.perMinute },
+    { lengthMs: hour, limit: options.perHour },
+  ];
 
   async function read(installationId: number): Promise<{ stamps: number[]; pausedUntil: number; etag?: string }> {
     try {
@@ -77,6 +88,7 @@ export function createRateBudget(options: RateBudgetOptions) {
   async function take(installationId: number): Promise<BudgetAnswer> {
     for (;;) {
       const current = await read(installationId);
+      lastSeen.set(installationId, current);
       const at = now();
       if (current.pausedUntil > at) return { granted: false, waitMs: current.pausedUntil - at };
       const stamps = current.stamps.filter((s) => s > at - hour);
@@ -84,7 +96,10 @@ export function createRateBudget(options: RateBudgetOptions) {
       if (inMinute.length >= options.perMinute) return { granted: false, waitMs: (inMinute[inMinute.length - options.perMinute] as number) + minute - at };
       if (stamps.length >= options.perHour) return { granted: false, waitMs: (stamps[stamps.length - options.perHour] as number) + hour - at };
       stamps.push(at);
-      if (await write(installationId, stamps, current.pausedUntil, current.etag)) return { granted: true };
+      if (await write(installationId, stamps, current.pausedUntil, current.etag)) {
+        lastSeen.set(installationId, { stamps, pausedUntil: current.pausedUntil });
+        return { granted: true };
+      }
     }
   }
 
@@ -100,17 +115,31 @@ export function createRateBudget(options: RateBudgetOptions) {
 
   return {
     /** Takes one slot, waiting up to `holdMs` for it, or says how long until one frees up. */
-    acquire: (installationId: number): Promise<BudgetAnswer> =>
-      serial(installationId, async () => {
-        // Counted in waits slept, not on `now`: a test's pinned clock cannot hold a taker forever.
-        let held = 0;
-        for (;;) {
-          const answer = await take(installationId);
-          if (answer.granted || held + answer.waitMs > holdMs) return answer;
-          await new Promise((resolve) => setTimeout(resolve, answer.waitMs));
-          held += answer.waitMs;
-        }
-      }),
+    async acquire(installationId: number): Promise<BudgetAnswer> {
+      const ahead = inLine.get(installationId) ?? 0;
+      const seen = lastSeen.get(installationId);
+      if (ahead > 0 && seen) {
+        const waitMs = slotWait(seen, windows, now(), ahead);
+        if (waitMs > holdMs) return { granted: false, waitMs };
+      }
+      inLine.set(installationId, ahead + 1);
+      try {
+        return await serial(installationId, async () => {
+          // Counted in waits slept, not on `now`: a test's pinned clock cannot hold a taker forever.
+          let held = 0;
+          for (;;) {
+            const answer = await take(installationId);
+            if (answer.granted || held + answer.waitMs > holdMs) return answer;
+            await new Promise((resolve) => setTimeout(resolve, answer.waitMs));
+            held += answer.waitMs;
+          }
+        });
+      } finally {
+        const left = (inLine.get(installationId) ?? 1) - 1;
+        if (left > 0) inLine.set(installationId, left);
+        else inLine.delete(installationId);
+      }
+    },
 
     /** GitHub said the installation is limited: nobody sends for it before `until` (epoch ms). */
     pause: (installationId: number, until: number): Promise<void> =>
