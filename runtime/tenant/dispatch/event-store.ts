@@ -27,6 +27,12 @@ export class EventChangedError extends Error {
 /** Row keys sort ascending; 10^13 ms (year 2286) minus the time sorts the newest first. */
 const newestFirst = (event: ZektEvent) => `${String(1e13 - Date.parse(event.createdAt)).padStart(13, '0')}-${event.id}`;
 
+/** An event as this process last wrote it, with that write's ETag. */
+export interface Known {
+  readonly event: ZektEvent;
+  readonly etag: string;
+}
+
 export interface Page<T> {
   readonly items: T[];
   /** Opaque; pass back as `cursor` for the next page. Absent on the last page. */
@@ -35,12 +41,16 @@ export interface Page<T> {
 
 export function createEventStore(table: TableClient) {
   return {
-    /** Stores the event unless one with its id exists; answers the stored one either way. */
-    async createIfAbsent(event: ZektEvent): Promise<{ event: ZektEvent; created: boolean }> {
+    /**
+     * Stores the event unless one with its id exists; answers the stored one either way, and the
+     * ETag of the one this call created (so its creator can change it without reading it back).
+     */
+    async createIfAbsent(event: ZektEvent): Promise<{ event: ZektEvent; created: boolean; etag?: string }> {
       let stored = event;
       let created = true;
+      let etag: string | undefined;
       try {
-        await table.createEntity({ partitionKey: 'event', rowKey: event.id, value: JSON.stringify(event) });
+        etag = (await table.createEntity({ partitionKey: 'event', rowKey: event.id, value: JSON.stringify(event) })).etag;
       } catch (err) {
         if (statusOf(err) !== 409) throw err;
         created = false;
@@ -50,7 +60,7 @@ export function createEventStore(table: TableClient) {
         table.upsertEntity({ partitionKey: 'event-time', rowKey: newestFirst(stored), value: JSON.stringify(stored) }, 'Replace'),
         ...stored.messages.map((m) => table.upsertEntity({ partitionKey: 'message', rowKey: m.id, value: stored.id }, 'Replace')),
       ]);
-      return { event: stored, created };
+      return { event: stored, created, ...(etag ? { etag } : {}) };
     },
 
     async get(id: string): Promise<ZektEvent | undefined> {
@@ -77,11 +87,12 @@ export function createEventStore(table: TableClient) {
      * Reads, changes and writes the event under its ETag until no concurrent change meets it, and
      * repeats the value on its listing row. `change` answers undefined to leave it as it is.
      */
-    async update(id: string, change: (current: ZektEvent) => ZektEvent | undefined): Promise<ZektEvent | undefined> {
+    async update(id: string, change: (current: ZektEvent) => ZektEvent | undefined, known?: Known): Promise<ZektEvent | undefined> {
       for (let i = 0; i < 10; i++) {
         let row: Row;
         try {
-          row = await table.getEntity<Row>('event', id);
+          // The caller's copy first (its ETag guards the write as a read's would), then reads.
+          row = i === 0 && known ? { partitionKey: 'event', rowKey: id, value: JSON.stringify(known.event), etag: known.etag } : await table.getEntity<Row>('event', id);
         } catch (err) {
           if (statusOf(err) === 404) return undefined;
           throw err;
@@ -106,11 +117,12 @@ export function createEventStore(table: TableClient) {
      * Adds message references a run posted after its event was built (follow-up-delivery.ts), one
      * per name, the later post winning, and indexes them for `eventOfMessage`. Answers the event
      * and the references that were new to it; undefined when there is no such event (yet).
+     * `known`: the event as its creator wrote it, with that write's ETag (no reads while it holds).
      */
-    async addMessages(id: string, refs: readonly MessageReference[]): Promise<{ event: ZektEvent; added: MessageReference[] } | undefined> {
+    async addMessages(id: string, refs: readonly MessageReference[], known?: Known): Promise<{ event: ZektEvent; added: MessageReference[] } | undefined> {
       // Indexed first: a crash after the index and before the event leaves a message its run's
       // consumers may fetch but were not told of, never one they were told of and may not fetch.
-      if (!(await this.get(id))) return undefined;
+      if (!known && !(await this.get(id))) return undefined;
       await Promise.all(refs.map((m) => table.upsertEntity({ partitionKey: 'message', rowKey: m.id, value: id }, 'Replace')));
       let added: MessageReference[] = [];
       const event = await this.update(id, (current) => {
@@ -119,7 +131,7 @@ export function createEventStore(table: TableClient) {
         if (merged === current.messages) return undefined;
         added = merged.filter((m) => !current.messages.some((c) => c.id === m.id));
         return { ...current, messages: merged };
-      });
+      }, known);
       return event ? { event, added } : undefined;
     },
 
