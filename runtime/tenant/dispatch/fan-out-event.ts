@@ -63,7 +63,7 @@ export function createFanOut(options: FanOutOptions) {
       return undefined;
     }
     const key = { repositoryId: run.repositoryId, runId: run.runId, runAttempt: run.runAttempt };
-    const [subscriptions, policy] = await Promise.all([options.subscriptions.subscriptionsTo(run.repositoryId), options.subscriptions.publishPolicyOf(run.repositoryId)]);
+    const { subscriptions, policy } = await options.subscriptions.audienceOf(run.repositoryId);
     const fresh = buildZektEvent(run, [], now());
     const matches = matchSubscriptions(fresh, subscriptions, policy);
     // A new event is stored open at the sequence of its deliveries (one generation each), and put
