@@ -6,8 +6,11 @@
  * - `event-time` / `<inverted created time>-<eventId>`: the same event, for listing newest first;
  * - `message` / `<messageId>`: the event that references a message (for `WasMessageDeliveredTo`),
  *   also for a message added after the event was built (`addMessages`);
- * - `open` / `<eventId>`: an event not yet settled (settle-event.ts), with `checkedAt` (epoch ms),
- *   so the sweeper can settle one whose last delivery ended while its process died.
+ * - `event` / `open.<eventId>`: an event not yet settled (settle-event.ts), with `checkedAt` (epoch
+ *   ms), so the sweeper can settle one whose last delivery ended while its process died. In the
+ *   event's own partition, so a new event and its open row are one transaction (one request, and
+ *   never one without the other). Earlier versions kept these rows as `open` / `<eventId>`: the
+ *   sweeper still reads that partition, and settling removes such a row.
  * The index rows are upserts of values derived from the event, written after it, so a crash
  * between the writes is repaired by the next copy (the fan-out is retried until it succeeds).
  */
@@ -23,6 +26,11 @@ type Row = { partitionKey: string; rowKey: string; value: string; etag?: string 
 export class EventChangedError extends Error {
   override name = 'EventChangedError';
 }
+
+/** Open rows' keys in the `event` partition: `open.<eventId>` (event ids start with a digit). */
+const openPrefix = 'open.';
+const openEnd = 'open/';
+const openRow = (id: string, at: number, sequence?: number) => ({ partitionKey: 'event', rowKey: `${openPrefix}${id}`, checkedAt: at, ...(sequence !== undefined ? { sequence } : {}) });
 
 /** Row keys sort ascending; 10^13 ms (year 2286) minus the time sorts the newest first. */
 const newestFirst = (event: ZektEvent) => `${String(1e13 - Date.parse(event.createdAt)).padStart(13, '0')}-${event.id}`;
@@ -45,12 +53,15 @@ export function createEventStore(table: TableClient) {
      * Stores the event unless one with its id exists; answers the stored one either way, and the
      * ETag of the one this call created (so its creator can change it without reading it back).
      */
-    async createIfAbsent(event: ZektEvent): Promise<{ event: ZektEvent; created: boolean; etag?: string }> {
+    async createIfAbsent(event: ZektEvent, open?: { at: number; sequence: number }): Promise<{ event: ZektEvent; created: boolean; etag?: string }> {
       let stored = event;
       let created = true;
       let etag: string | undefined;
+      const row = { partitionKey: 'event', rowKey: event.id, value: JSON.stringify(event) };
       try {
-        etag = (await table.createEntity({ partitionKey: 'event', rowKey: event.id, value: JSON.stringify(event) })).etag;
+        // `open`: created on the open list (markOpen) in the same transaction.
+        if (!open) etag = (await table.createEntity(row)).etag;
+        else etag = (await table.submitTransaction([['create', row], ['upsert', openRow(event.id, open.at, open.sequence), 'Merge']])).subResponses[0]?.etag;
       } catch (err) {
         if (statusOf(err) !== 409) throw err;
         created = false;
@@ -64,6 +75,8 @@ export function createEventStore(table: TableClient) {
     },
 
     async get(id: string): Promise<ZektEvent | undefined> {
+      // The open rows share the partition: never an event.
+      if (id.startsWith(openPrefix)) return undefined;
       try {
         return JSON.parse((await table.getEntity<Row>('event', id)).value) as ZektEvent;
       } catch (err) {
@@ -137,26 +150,36 @@ export function createEventStore(table: TableClient) {
 
     /** Notes that the event is open at `sequence` (or, without it, still open at `at`): the sweeper looks at it again later. */
     async markOpen(id: string, at: number, sequence?: number): Promise<void> {
-      await table.upsertEntity({ partitionKey: 'open', rowKey: id, checkedAt: at, ...(sequence !== undefined ? { sequence } : {}) }, 'Merge');
+      await table.upsertEntity(openRow(id, at, sequence), 'Merge');
     },
 
     /** Takes the event off the open list, unless a later sequence reopened it meanwhile. */
     async markSettled(id: string, sequence: number): Promise<void> {
-      try {
-        const row = await table.getEntity<{ sequence?: number; etag?: string }>('open', id);
-        if ((row.sequence ?? 0) > sequence) return;
-        await table.deleteEntity('open', id, { etag: row.etag ?? '*' });
-      } catch (err) {
-        // Gone already, or reopened between the read and the delete.
-        if (statusOf(err) !== 404 && statusOf(err) !== 412) throw err;
+      for (const [partitionKey, rowKey] of [['event', `${openPrefix}${id}`], ['open', id]] as const) {
+        try {
+          const row = await table.getEntity<{ sequence?: number; etag?: string }>(partitionKey, rowKey);
+          if ((row.sequence ?? 0) > sequence) return;
+          await table.deleteEntity(partitionKey, rowKey, { etag: row.etag ?? '*' });
+          return;
+        } catch (err) {
+          // Gone already (or kept where earlier versions kept it: looked for there), or reopened between the read and the delete.
+          if (statusOf(err) === 412) return;
+          if (statusOf(err) !== 404) throw err;
+        }
       }
     },
 
-    /** Open events last looked at before `before`, at most `limit`. */
+    /** Open events last looked at before `before`, at most `limit` (and as many again kept by earlier versions). */
     async openSince(before: number, limit: number): Promise<string[]> {
-      const pages = table.listEntities<Row>({ queryOptions: { filter: odata`PartitionKey eq 'open' and checkedAt lt ${before}` } }).byPage({ maxPageSize: limit });
-      const first = await pages.next();
-      return first.done ? [] : first.value.map((r) => r.rowKey);
+      const first = async (filter: string) => {
+        const page = await table.listEntities<Row>({ queryOptions: { filter } }).byPage({ maxPageSize: limit }).next();
+        return page.done ? [] : page.value.map((r) => r.rowKey);
+      };
+      const [current, earlier] = await Promise.all([
+        first(odata`PartitionKey eq 'event' and RowKey ge ${openPrefix} and RowKey lt ${openEnd} and checkedAt lt ${before}`),
+        first(odata`PartitionKey eq 'open' and checkedAt lt ${before}`),
+      ]);
+      return [...new Set([...current.map((k) => k.slice(openPrefix.length)), ...earlier])];
     },
 
     /** The id of the event that references a message, if any. */

@@ -67,10 +67,12 @@ export function createFanOut(options: FanOutOptions) {
     const fresh = buildZektEvent(run, [], now());
     const matches = matchSubscriptions(fresh, subscriptions, policy);
     // A new event is stored open at the sequence of its deliveries (one generation each), and put
-    // on the open list before they are written: the settlement check after them has nothing to write.
-    const built = await options.events.createIfAbsent(matches.length > 0 ? { ...fresh, settlementSequence: matches.length } : fresh);
+    // on the open list with it (one transaction) before they are written: the settlement check
+    // after them has nothing to write.
+    const built = await (matches.length > 0
+      ? options.events.createIfAbsent({ ...fresh, settlementSequence: matches.length }, { at: now().getTime(), sequence: matches.length })
+      : options.events.createIfAbsent(fresh));
     const eventCreated = built.created;
-    if (eventCreated && matches.length > 0) await options.events.markOpen(built.event.id, now().getTime(), matches.length);
     const at = now().toISOString();
     const records = matches.map(({ subscription, eventType }): DeliveryRecord => {
       const id = deliveryIdOf(built.event.id, subscription.consumer.id);
