@@ -4,8 +4,8 @@
  * writes the counts as JSON to a file every second and when the process exits, so a benchmark can
  * divide them by what it delivered. It listens on Node's `http.client.request.start` diagnostics
  * channel (the Azure SDK's requests go through node:http), so nothing in the request path changes.
- * Only requests to the account's own endpoints count: Azurite's path style (`/<account>/…`) or
- * Azure's host style (`<account>.table.core.windows.net`).
+ * Only requests to the account's own endpoints count (their hosts: `127.0.0.1:<port>` of Azurite,
+ * whose paths start with `/<account>/`, or Azure's `<account>.table.core.windows.net`).
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
@@ -25,16 +25,14 @@ export function resourceOf(path: string): string {
   return first.replace(/\(.*\)$/, '(..)');
 }
 
-export function countStorageRequests(options: { accountName: string; file: string }): void {
+export function countStorageRequests(options: { accountName: string; endpoints: readonly string[]; file: string }): void {
   const counts: Record<string, number> = {};
+  const hosts = new Set(options.endpoints.map((url) => new URL(url).host));
   const prefix = `/${options.accountName}/`;
-  const hostPrefix = `${options.accountName}.`;
   subscribe('http.client.request.start', (message) => {
     const request = (message as { request: ClientRequest }).request;
-    const host = String(request.getHeader('host') ?? request.host ?? '');
-    let path = request.path;
-    if (path.startsWith(prefix)) path = path.slice(prefix.length - 1);
-    else if (!host.startsWith(hostPrefix)) return;
+    if (!hosts.has(String(request.getHeader('host') ?? ''))) return;
+    const path = request.path.startsWith(prefix) ? request.path.slice(prefix.length - 1) : request.path;
     const key = `${request.method} ${resourceOf(path)}`;
     counts[key] = (counts[key] ?? 0) + 1;
   });
