@@ -3,7 +3,11 @@
  * in partitions of their own):
  * - `event` / `<eventId>`: the event; created with `create`, so the first writer wins and every
  *   later copy of the same run attempt finds it (exactly once per attempt);
- * - `event-time` / `<inverted created time>-<eventId>`: the same event, for listing newest first;
+ * - `event` / `time.<inverted created time>-<eventId>`: the same event, for listing newest first,
+ *   in the event's own partition, so the event and its listing row are written in one
+ *   transaction (one request, and never one without the other). Events stored by earlier versions
+ *   are listed from `event-time` / `<inverted created time>-<eventId>`, after the newer ones; their
+ *   event row has no `listed` column, so their updates keep that row up to date instead;
  * - `message` / `<messageId>`: the event that references a message (for `WasMessageDeliveredTo`),
  *   also for a message added after the event was built (`addMessages`);
  * - `event` / `open.<eventId>`: an event not yet settled (settle-event.ts), with `checkedAt` (epoch
@@ -15,17 +19,24 @@
  * between the writes is repaired by the next copy (the fan-out is retried until it succeeds).
  */
 import type { TableClient } from '@azure/data-tables';
-import { odata } from '@azure/data-tables';
+import { odata, type TransactionAction } from '@azure/data-tables';
 import { statusOf } from '../../storage/status-of.ts';
 import { mergeReferences, type MessageReference } from '../message-reference.ts';
 import type { ZektEvent } from './zekt-event.ts';
 
-type Row = { partitionKey: string; rowKey: string; value: string; etag?: string };
+type Row = { partitionKey: string; rowKey: string; value: string; listed?: string; etag?: string };
 
 /** The event changed between its read and its write too often. */
 export class EventChangedError extends Error {
   override name = 'EventChangedError';
 }
+
+/** The listing row of an event stored with it (the `listed` column of its row). */
+const listedHere = 'event';
+const timePrefix = 'time.';
+const timeEnd = 'time/';
+const listingRow = (event: ZektEvent) => ({ partitionKey: 'event', rowKey: `${timePrefix}${newestFirst(event)}`, value: JSON.stringify(event) });
+const legacyListingRow = (event: ZektEvent) => ({ partitionKey: 'event-time', rowKey: newestFirst(event), value: JSON.stringify(event) });
 
 /** Open rows' keys in the `event` partition: `open.<eventId>` (event ids start with a digit). */
 const openPrefix = 'open.';
@@ -57,26 +68,29 @@ export function createEventStore(table: TableClient) {
       let stored = event;
       let created = true;
       let etag: string | undefined;
-      const row = { partitionKey: 'event', rowKey: event.id, value: JSON.stringify(event) };
+      const row = { partitionKey: 'event', rowKey: event.id, value: JSON.stringify(event), listed: listedHere };
+      let listing: Promise<unknown> | undefined;
       try {
-        // `open`: created on the open list (markOpen) in the same transaction.
-        if (!open) etag = (await table.createEntity(row)).etag;
-        else etag = (await table.submitTransaction([['create', row], ['upsert', openRow(event.id, open.at, open.sequence), 'Merge']])).subResponses[0]?.etag;
+        // With its listing row and (`open`) on the open list (markOpen), in one transaction.
+        const actions: TransactionAction[] = [['create', row], ['upsert', listingRow(event), 'Replace']];
+        if (open) actions.push(['upsert', openRow(event.id, open.at, open.sequence), 'Merge']);
+        const answer = await table.submitTransaction(actions);
+        etag = (answer.subResponses.find((r) => r.rowKey === event.id) ?? answer.subResponses[0])?.etag;
       } catch (err) {
         if (statusOf(err) !== 409) throw err;
         created = false;
-        stored = JSON.parse((await table.getEntity<Row>('event', event.id)).value) as ZektEvent;
+        const found = await table.getEntity<Row>('event', event.id);
+        stored = JSON.parse(found.value) as ZektEvent;
+        // Written with the event's row in one transaction, or kept apart (earlier versions): repeated all the same.
+        listing = table.upsertEntity(found.listed === listedHere ? listingRow(stored) : legacyListingRow(stored), 'Replace');
       }
-      await Promise.all([
-        table.upsertEntity({ partitionKey: 'event-time', rowKey: newestFirst(stored), value: JSON.stringify(stored) }, 'Replace'),
-        ...stored.messages.map((m) => table.upsertEntity({ partitionKey: 'message', rowKey: m.id, value: stored.id }, 'Replace')),
-      ]);
+      await Promise.all([listing, ...stored.messages.map((m) => table.upsertEntity({ partitionKey: 'message', rowKey: m.id, value: stored.id }, 'Replace'))]);
       return { event: stored, created, ...(etag ? { etag } : {}) };
     },
 
     async get(id: string): Promise<ZektEvent | undefined> {
-      // The open rows share the partition: never an event.
-      if (id.startsWith(openPrefix)) return undefined;
+      // The open and listing rows share the partition: never an event.
+      if (id.startsWith(openPrefix) || id.startsWith(timePrefix)) return undefined;
       try {
         return JSON.parse((await table.getEntity<Row>('event', id)).value) as ZektEvent;
       } catch (err) {
@@ -85,27 +99,41 @@ export function createEventStore(table: TableClient) {
       }
     },
 
-    /** Newest first. */
+    /**
+     * Newest first: the events listed in their own partition, then those stored by earlier
+     * versions (all older). The cursor says which of the two it continues (`N…`, `L…`).
+     */
     async list(options: { limit: number; cursor?: string }): Promise<Page<ZektEvent>> {
-      const pages = table
-        .listEntities<Row>({ queryOptions: { filter: `PartitionKey eq 'event-time'` } })
-        .byPage({ maxPageSize: options.limit, ...(options.cursor ? { continuationToken: options.cursor } : {}) });
-      const first = await pages.next();
-      if (first.done) return { items: [] };
-      const page = first.value;
-      return { items: page.map((r) => JSON.parse(r.value) as ZektEvent), ...(page.continuationToken ? { next: page.continuationToken } : {}) };
+      const page = async (filter: string, limit: number, token?: string) => {
+        const pages = table.listEntities<Row>({ queryOptions: { filter } }).byPage({ maxPageSize: limit, ...(token ? { continuationToken: token } : {}) });
+        const first = await pages.next();
+        return first.done ? { items: [] as ZektEvent[] } : { items: first.value.map((r) => JSON.parse(r.value) as ZektEvent), next: first.value.continuationToken };
+      };
+      const legacy = `PartitionKey eq 'event-time'`;
+      const token = options.cursor?.slice(1) || undefined;
+      if (options.cursor?.startsWith('L')) {
+        const older = await page(legacy, options.limit, token);
+        return { items: older.items, ...(older.next ? { next: `L${older.next}` } : {}) };
+      }
+      const newer = await page(odata`PartitionKey eq 'event' and RowKey ge ${timePrefix} and RowKey lt ${timeEnd}`, options.limit, token);
+      if (newer.next) return { items: newer.items, next: `N${newer.next}` };
+      // The newer ones are all here: the page is filled with older ones (or one is asked for, to know whether a next page has any).
+      const older = await page(legacy, Math.max(1, options.limit - newer.items.length));
+      if (newer.items.length >= options.limit) return { items: newer.items, ...(older.items.length ? { next: 'L' } : {}) };
+      return { items: [...newer.items, ...older.items], ...(older.next ? { next: `L${older.next}` } : {}) };
     },
 
     /**
      * Reads, changes and writes the event under its ETag until no concurrent change meets it, and
-     * repeats the value on its listing row. `change` answers undefined to leave it as it is.
+     * repeats the value on its listing row (in the same transaction, unless an earlier version
+     * stored the event). `change` answers undefined to leave it as it is.
      */
     async update(id: string, change: (current: ZektEvent) => ZektEvent | undefined, known?: Known): Promise<ZektEvent | undefined> {
       for (let i = 0; i < 10; i++) {
         let row: Row;
         try {
           // The caller's copy first (its ETag guards the write as a read's would), then reads.
-          row = i === 0 && known ? { partitionKey: 'event', rowKey: id, value: JSON.stringify(known.event), etag: known.etag } : await table.getEntity<Row>('event', id);
+          row = i === 0 && known ? { partitionKey: 'event', rowKey: id, value: JSON.stringify(known.event), listed: listedHere, etag: known.etag } : await table.getEntity<Row>('event', id);
         } catch (err) {
           if (statusOf(err) === 404) return undefined;
           throw err;
@@ -113,14 +141,17 @@ export function createEventStore(table: TableClient) {
         const current = JSON.parse(row.value) as ZektEvent;
         const next = change(current);
         if (!next) return current;
+        const here = row.listed === listedHere;
+        const entity = { partitionKey: 'event', rowKey: id, value: JSON.stringify(next), ...(here ? { listed: listedHere } : {}) };
         try {
-          await table.updateEntity({ partitionKey: 'event', rowKey: id, value: JSON.stringify(next) }, 'Replace', { etag: row.etag ?? '*' });
+          if (here) await table.submitTransaction([['update', entity, 'Replace', { etag: row.etag ?? '*' }], ['upsert', listingRow(next), 'Replace']]);
+          else await table.updateEntity(entity, 'Replace', { etag: row.etag ?? '*' });
         } catch (err) {
           if (statusOf(err) === 412 || statusOf(err) === 409) continue;
           throw err;
         }
-        // A later update may overtake this upsert; the next one repeats its own value (the listing is a copy).
-        await table.upsertEntity({ partitionKey: 'event-time', rowKey: newestFirst(next), value: JSON.stringify(next) }, 'Replace');
+        // An earlier version's listing row: a later update may overtake this upsert; the next one repeats its own value (the listing is a copy).
+        if (!here) await table.upsertEntity(legacyListingRow(next), 'Replace');
         return next;
       }
       throw new EventChangedError(`event ${id}: too much contention`);
