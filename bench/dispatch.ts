@@ -12,7 +12,8 @@
  * 2. `cost`: one consumer per run, so a run is one delivery end to end; a fixed BENCH_COST_RATE
  *    (200) deliveries/s for BENCH_SECONDS: CPU per delivery in each process (platform, each
  *    Azurite, the tenant runtime; the double's share of the platform process split out by a
- *    sampling profile).
+ *    sampling profile), and the tenant runtime's storage requests per delivery by method and
+ *    resource (it counts them itself: ZEKT_BENCH_STORAGE_REQUEST_COUNTS).
  * 3. `ceiling`: rising rates (BENCH_RATES, 300,400,600,800) for 5 s each: the highest at which
  *    every delivery is dispatched within 10 s of the last send, none refused.
  * 4. `drain`: one event to 200 consumers under a budget of 600 a minute, on the budget's clock
@@ -22,6 +23,10 @@
  * BENCH_STAGES picks stages (all by default); BENCH_PROFILE_DIR keeps CPU profiles of the
  * platform (the cost stage) and of the tenant runtime (its whole life).
  */
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { StorageRequestCounts } from '../runtime/storage/count-storage-requests.ts';
 import { startBenchPlatform } from './dispatch-platform.ts';
 import { cpuOf, cpuSeconds, processesBelow } from './process-cpu.ts';
 import { startProfile } from './profile-share.ts';
@@ -47,6 +52,14 @@ function maxInWindow(sorted: readonly number[], windowMs: number): number {
     most = Math.max(most, i - j + 1);
   }
   return most;
+}
+
+const counting: { file?: string } = {};
+/** The tenant runtime's storage requests so far (ZEKT_BENCH_STORAGE_REQUEST_COUNTS), by method and resource. */
+async function storageRequests(): Promise<Record<string, number>> {
+  if (!counting.file) return {};
+  const text = await readFile(counting.file, 'utf8').catch(() => '');
+  return text ? (JSON.parse(text) as StorageRequestCounts).counts : {};
 }
 
 const bench = await startBenchPlatform('bench');
@@ -103,7 +116,10 @@ async function warm(repository: string, consumers: number) {
 try {
   // BENCH_PROFILE_DIR: the tenant runtime writes a CPU profile there when it stops.
   const profiling: Record<string, string> = process.env.BENCH_PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}` } : {};
-  await bench.setTenantSettings({ ZEKT_DISPATCH_BUDGET_PER_MINUTE: '1000000', ZEKT_DISPATCH_BUDGET_PER_HOUR: '1000000', ...profiling });
+  // The tenant runtime counts its storage requests into this file (the cost stage prints them per delivery).
+  const countsDir = await mkdtemp(path.join(os.tmpdir(), 'zekt-bench-counts-'));
+  counting.file = path.join(countsDir, 'tenant-storage-requests.json');
+  await bench.setTenantSettings({ ZEKT_DISPATCH_BUDGET_PER_MINUTE: '1000000', ZEKT_DISPATCH_BUDGET_PER_HOUR: '1000000', ZEKT_BENCH_STORAGE_REQUEST_COUNTS: counting.file, ...profiling });
   console.log(`setup: platform, tenant provisioned and subscribed (${elapsed()})`);
 
   // 1. Latency.
@@ -127,6 +143,7 @@ try {
     await sleep(3000);
     const processes = processesBelow(process.pid).filter((p) => p.role !== 'other' && p.role !== 'engine');
     const before = cpuOf(processes);
+    const requests0 = await storageRequests();
     const self0 = cpuSeconds(process.pid);
     const stopProfile = await startProfile();
     const sent = await sendRuns('solo/lib', costRate, seconds);
@@ -134,6 +151,9 @@ try {
     const share = await stopProfile();
     const self = cpuSeconds(process.pid) - self0;
     const after = cpuOf(processes);
+    // The runtime writes its counts every second: the last settles of the stage are in the next write.
+    await sleep(2500);
+    const requests = await storageRequests();
     const done = dispatchesOf(sent.sentAt);
     const lag = done.map((d) => Date.parse(d.receivedAt) - (sent.sentAt.get(runOf(d)) as number)).sort((a, b) => a - b);
     const per = (cpu: number) => `${((cpu * 1000) / Math.max(1, done.length)).toFixed(2)} ms`;
@@ -142,6 +162,10 @@ try {
     );
     console.log(`  platform process ${per(self)} in all: platform ${per(self * share.platform)}, GitHub double ${per(self * share.double)}, benchmark driver ${per(self * share.driver)} (split by a sampling profile)`);
     for (const p of processes) console.log(`  ${p.role} (pid ${p.pid}) ${per((after.get(p.pid) as number) - (before.get(p.pid) as number))}`);
+    const spent = Object.entries(requests).map(([key, n]) => [key, (n - (requests0[key] ?? 0)) / Math.max(1, done.length)] as const).filter(([, n]) => n >= 0.005).sort((a, b) => b[1] - a[1]);
+    console.log(
+      `  tenant runtime storage requests per delivery: ${spent.reduce((sum, [, n]) => sum + n, 0).toFixed(1)} (${spent.map(([key, n]) => `${key} ${n.toFixed(2)}`).join(' · ')})`,
+    );
   }
 
   // 3. The ceiling: rising rates, each on an installation of its own, until one is not sustained.

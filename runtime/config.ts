@@ -231,6 +231,11 @@ export const settings: readonly SettingDefinition[] = [
     example: '1',
   },
   {
+    name: 'ZEKT_BENCH_STORAGE_REQUEST_COUNTS',
+    description: 'Tenant runtime, benchmarks only: a file where the process writes, every second, how many requests it made to its storage account, by method and resource (unset: nothing is counted; `npm run bench:dispatch` sets it).',
+    example: '/tmp/zekt-tenant-requests.json',
+  },
+  {
     name: 'ZEKT_DELIVERY_CONFIRM_SECONDS',
     description: 'Tenant runtime: how long a dispatched delivery may wait for a linked consumer run before it is marked `unconfirmed` (600 s by default).',
     example: '600',
@@ -385,6 +390,7 @@ const schema = z
     ZEKT_DISPATCH_BUDGET_PER_HOUR: z.coerce.number().int().positive().default(500),
     ZEKT_DISPATCH_BUDGET_TIME_SCALE: z.coerce.number().min(1).default(1),
     ZEKT_DELIVERY_CONFIRM_SECONDS: z.coerce.number().positive().default(600),
+    ZEKT_BENCH_STORAGE_REQUEST_COUNTS: z.string().min(1).optional(),
     ZEKT_TENANT_BASE_URL: url.optional(),
     WEBSITE_HOSTNAME: z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a host name').optional(),
     // Table entities hold at most 1 MiB; a message's ciphertext is split over 32 KiB properties.
@@ -502,6 +508,8 @@ export interface TenantRuntimeConfig {
   /** The runtime's own public base URL, when it is not the address it listens on. */
   readonly baseUrl?: string;
   readonly messages: MessageSettings;
+  /** Benchmarks only: where the process writes its storage request counts. */
+  readonly storageRequestCountsFile?: string;
 }
 
 /** Limits of `POST /api/messages` and how long a message is kept. */
@@ -727,6 +735,7 @@ export function loadConfig(env: Environment, overrides: Environment = {}): ZektC
       ...(e.ZEKT_LOCAL_IDENTITY_CLIENT_ID && e.ZEKT_LOCAL_IDENTITY_SECRET
         ? { localIdentity: { clientId: e.ZEKT_LOCAL_IDENTITY_CLIENT_ID, secret: e.ZEKT_LOCAL_IDENTITY_SECRET } }
         : {}),
+      ...(e.ZEKT_BENCH_STORAGE_REQUEST_COUNTS ? { storageRequestCountsFile: e.ZEKT_BENCH_STORAGE_REQUEST_COUNTS } : {}),
       dispatch: {
         retrySchedule: e.ZEKT_DISPATCH_RETRY_SCHEDULE,
         timeoutMs: e.ZEKT_DISPATCH_TIMEOUT_MS,

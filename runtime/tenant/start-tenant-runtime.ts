@@ -7,6 +7,7 @@
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../core/logger.ts';
 import { createStorage } from '../storage/create-storage.ts';
+import { countStorageRequests } from '../storage/count-storage-requests.ts';
 import { createLocalHost } from '../local-host/create-local-host.ts';
 import { createTenantFunctions } from './tenant-functions.ts';
 import { createKeyVaultSecretStore } from '../core/secret-store.ts';
@@ -20,6 +21,10 @@ if (!tenantId) throw new Error('ZEKT_TENANT_ID is not set: a tenant runtime must
 const log = createLogger({ level: config.logLevel, base: { tenantId } });
 const storage = createStorage(config.storage);
 const runtime = config.tenantRuntime;
+if (runtime.storageRequestCountsFile) {
+  const endpoints = [storage.table('events').url, storage.queue('deliveries').url, storage.container('probe').url];
+  countStorageRequests({ accountName: storage.accountName, endpoints, file: runtime.storageRequestCountsFile });
+}
 // The tenant's own vault holds its forward-signing secret; its own identity reads it (locally the
 // resource manager's identity, whose vault certificate NODE_EXTRA_CA_CERTS trusts).
 const identity = runtime.localIdentity

@@ -3,6 +3,10 @@
  * per run (and per job) holding the newest state seen. GitHub sends events out of order, so a row
  * only moves forward — by run attempt, then by status (requested → in_progress → completed),
  * then by `updated_at` — under an ETag guard, so two concurrent writers cannot step it back.
+ *
+ * A run's or job's first state (`requested`, `queued`, …) usually finds no row: it is created
+ * without a read first (one request), and only a refusal (the row exists: a later state came
+ * first) reads and compares. Later states usually find the row, so they read first.
  */
 import type { TableClient } from '@azure/data-tables';
 import { statusOf } from '../storage/status-of.ts';
@@ -15,6 +19,9 @@ const statusRank: Record<string, number> = {
   in_progress: 2,
   completed: 3,
 };
+
+/** The rank of the states a run or job starts in (requested, queued, …). */
+const firstStates = 1;
 
 export interface WorkflowState {
   readonly kind: 'run' | 'job';
@@ -63,6 +70,14 @@ export function createWorkflowEventStore(table: TableClient) {
     /** Keeps `next` if it is newer than what is stored. */
     async record(next: WorkflowState): Promise<StoreOutcome> {
       const key = keyOf(next);
+      if ((statusRank[next.status] ?? 0) <= firstStates) {
+        try {
+          await table.createEntity({ ...key, state: JSON.stringify(next) });
+          return 'stored';
+        } catch (err) {
+          if (statusOf(err) !== 409) throw err;
+        }
+      }
       for (let attempt = 0; attempt < 10; attempt++) {
         let current: StateEntity | undefined;
         try {

@@ -111,6 +111,30 @@ describe('orchestration: events and fan-out', function () {
     }
   });
 
+  it('keeps to a publish list stored before the policy sat beside its subscribers, and to its removal', async () => {
+    const table = tenant.storage.table('subscriptions');
+    const index = (await import('../../runtime/tenant/subscriptions/subscription-index.ts')).createSubscriptionIndex(table);
+    // As an earlier version stored it: only the `publish` row, nothing in the provider's partition.
+    const policy = { provider: repos.build, consumers: [repos.web?.id as number], settledReport: false };
+    await table.deleteEntity(`provider-${repos.build?.id}`, 'publish').catch(() => undefined);
+    await table.upsertEntity({ partitionKey: 'publish', rowKey: String(repos.build?.id), value: JSON.stringify(policy) }, 'Replace');
+    try {
+      await world.run(release(120));
+      await until('a dispatch', () => (dispatchesOf(120).length >= 1 ? true : undefined));
+      await new Promise((r) => setTimeout(r, 500));
+      await tenant.drain();
+      expect(dispatchesOf(120).map((d) => d.repository)).to.deep.equal(['acme/web']);
+    } finally {
+      await index.setPublishPolicy({ provider: repos.build as never, remove: true });
+    }
+    // Removed: both rows say so, and every matching consumer receives again.
+    expect(await index.audienceOf(repos.build?.id as number).then((a) => a.policy)).to.equal(undefined);
+    expect(await index.publishPolicyOf(repos.build?.id as number)).to.equal(undefined);
+    await world.run(release(121));
+    await until('three dispatches', () => (dispatchesOf(121).length >= 3 ? true : undefined));
+    expect(dispatchesOf(121).map((d) => d.repository).sort()).to.deep.equal(['acme/deploy', 'acme/docs', 'acme/web']);
+  });
+
   it("marks dead a consumer outside the tenant's installations: the broker gives no token for it", async () => {
     const foreign = { id: 999_999, fullName: 'globex/secret' };
     await tenant.subscribe(foreign, [{ provider: repos.build as never, conclusions: ['success'] }]);

@@ -141,6 +141,21 @@ describe('orchestration: the settled report', function () {
     expect(await tenant.orchestration.reports.ofEvent(eventOf('lib', 601))).to.have.length(0);
   });
 
+  it('settles an event on the open list as earlier versions kept it, and takes it off', async () => {
+    // A new event is on the open list in its own partition, written with it.
+    const table = tenant.storage.table('events');
+    await world.run({ action: 'completed', repository: 'acme/lib', runId: 602 });
+    await until('its open row', () => table.getEntity('event', `open.${eventOf('lib', 602)}`).then(() => true, () => undefined));
+    // An event settled meanwhile, still on the open list where an earlier version put it (the `open` partition).
+    await table.upsertEntity({ partitionKey: 'open', rowKey: eventOf('lib', 601), checkedAt: 0, sequence: 3 }, 'Merge');
+    await tenant.orchestration.sweep();
+    const left: string[] = [];
+    for await (const row of table.listEntities({ queryOptions: { filter: `PartitionKey eq 'open'` } })) left.push(String(row.rowKey));
+    expect(left).to.deep.equal([]);
+    expect((await tenant.orchestration.events.get(eventOf('lib', 601)))?.settledAt).to.be.a('string');
+    expect(reportsTo('acme/lib')).to.have.length(0);
+  });
+
   it('reopens the event on a redelivery and reports its next settlement as a second report', async () => {
     const id = deliveryOf('build', 501, 'docs');
     const before = reportsTo('acme/build').filter((d) => (d.clientPayload as Report).run.id === 501);

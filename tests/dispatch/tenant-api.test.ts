@@ -4,6 +4,7 @@
  * first, refuses bad input with a 400 that changes nothing, and redelivers from the record.
  */
 import { expect } from 'chai';
+import type { ZektEvent } from '../../runtime/tenant/dispatch/zekt-event.ts';
 import { startDispatchWorld, startFaultFront, until, type DispatchWorld, type FaultFront, type TenantUnderTest } from './support.ts';
 
 describe('orchestration: the tenant API', function () {
@@ -107,5 +108,36 @@ describe('orchestration: the tenant API', function () {
     });
     expect(done).to.include({ attempts: 3, generation: 2 });
     expect(world.double.dispatches.length - before).to.equal(1);
+  });
+  it('lists the events an earlier version stored after the newer ones, across pages, and keeps their listing when they change', async () => {
+    const model = (await acme.orchestration.events.get(`${repos.build?.id}-501-1`)) as ZektEvent;
+    const eventOf = (runId: number, createdAt: string): ZektEvent => ({ ...model, id: `${repos.build?.id}-${runId}-1`, run: { ...model.run, id: runId }, createdAt });
+    const table = globex.storage.table('events');
+    // As an earlier version stored them: the event row, and its listing row in `event-time`.
+    const older = [eventOf(801, '2020-01-01T00:00:00.000Z'), eventOf(802, '2020-01-02T00:00:00.000Z')];
+    for (const e of older) {
+      await table.createEntity({ partitionKey: 'event', rowKey: e.id, value: JSON.stringify(e) });
+      await table.createEntity({ partitionKey: 'event-time', rowKey: `${String(1e13 - Date.parse(e.createdAt)).padStart(13, '0')}-${e.id}`, value: JSON.stringify(e) });
+    }
+    for (const e of [eventOf(803, '2026-01-01T00:00:00.000Z'), eventOf(804, '2026-01-02T00:00:00.000Z')]) await globex.orchestration.events.createIfAbsent(e);
+    const pages = async (limit: number) => {
+      const seen: number[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await call(globex, 'GET', `events?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        expect(page.status).to.equal(200);
+        seen.push((page.body.events as { run: { id: number } }[]).map((e) => e.run.id));
+        cursor = (page.body.next_cursor as string | null) ?? undefined;
+      } while (cursor && seen.length < 10);
+      return seen;
+    };
+    expect(await pages(3)).to.deep.equal([[804, 803, 802], [801]]);
+    expect(await pages(2)).to.deep.equal([[804, 803], [802, 801]]);
+    expect(await pages(1)).to.deep.equal([[804], [803], [802], [801]]);
+    // An older event that changes is listed once, as it is now.
+    await globex.orchestration.events.update(older[0]?.id as string, (e) => ({ ...e, settledAt: '2020-01-03T00:00:00.000Z' }));
+    const all = (await call(globex, 'GET', 'events?limit=10')).body.events as { id: string; settled_at?: string }[];
+    expect(all.map((e) => e.id)).to.deep.equal([804, 803, 802, 801].map((r) => `${repos.build?.id}-${r}-1`));
+    expect(all[3]?.settled_at).to.equal('2020-01-03T00:00:00.000Z');
   });
 });

@@ -25,7 +25,7 @@ describe('messages: a message posted while its event is dispatched', function ()
   let runId = 7000;
   // The orchestration reads references through this; a test may step into the read (the race).
   let referencesOfRun: MessageReferencesOfRun = async () => [];
-  const intoRead: { runId?: number; then?: () => Promise<void> } = {};
+  const intoRead: { runId?: number; then?: () => Promise<void>; before?: boolean } = {};
 
   before(async () => {
     world = await startDispatchWorld();
@@ -36,12 +36,11 @@ describe('messages: a message posted while its event is dispatched', function ()
         // A retry 3 s after a failed dispatch: time enough to store a message while the delivery waits.
         config: { retrySchedule: [3, 1] },
         messagesOfRun: async (run) => {
+          const step = run.runId === intoRead.runId ? intoRead.then : undefined;
+          if (step) intoRead.then = undefined;
+          if (step && intoRead.before) await step();
           const found = await referencesOfRun(run);
-          if (run.runId === intoRead.runId && intoRead.then) {
-            const then = intoRead.then;
-            intoRead.then = undefined;
-            await then();
-          }
+          if (step && !intoRead.before) await step();
           return found;
         },
       },
@@ -114,21 +113,48 @@ describe('messages: a message posted while its event is dispatched', function ()
     expect(await tenant.orchestration.followUps.list({ limit: 10 }).then((p) => p.items.filter((f) => f.eventId.includes(`-${run}-`)))).to.deep.equal([]);
   });
 
-  it('is in the first dispatch when it is stored between the fan-out\'s read and the event (its notice finds no event)', async () => {
+  it("is in the first dispatch when it is stored after the event and its records, before the fan-out reads the references (its follow-up is dropped)", async () => {
     const run = ++runId;
     let late = '';
     intoRead.runId = run;
+    intoRead.before = true;
     intoRead.then = async () => {
       late = await post(run, 'late');
     };
     await world.run({ action: 'completed', repository: 'acme/build', runId: run });
     await until('both dispatched', () => (['deploy', 'docs'].every((c) => dispatchesOf(run, `acme/${c}`).length > 0) ? true : undefined));
+    // The notice found each record held by its first dispatch: a follow-up each, dropped once the dispatch shows it carried the message.
+    await until('the follow-ups looked at', async () => ((await tenant.orchestration.followUps.list({ limit: 100 })).items.some((f) => f.eventId.includes(`-${run}-`)) ? undefined : true), 20_000);
     await tenant.drain();
     expect(late).to.not.equal('');
     for (const consumer of ['acme/deploy', 'acme/docs']) {
       const sent = dispatchesOf(run, consumer);
       expect(sent, consumer).to.have.length(1);
       expect(sent[0]?.messages.map((m) => m.id)).to.deep.equal([late]);
+    }
+    expect((await record(deliveryOf(run, 'docs')))?.messageIds).to.deep.equal([late]);
+    expect(await fetchAs('acme/deploy', late)).to.equal(200);
+  });
+
+  it("reaches each consumer in exactly one follow-up when it is stored just after the fan-out read the references (its notice finds the records held)", async () => {
+    const run = ++runId;
+    let late = '';
+    intoRead.runId = run;
+    intoRead.before = false;
+    intoRead.then = async () => {
+      late = await post(run, 'late');
+    };
+    await world.run({ action: 'completed', repository: 'acme/build', runId: run });
+    await until('the follow-ups', () => (['deploy', 'docs'].every((c) => dispatchesOf(run, `acme/${c}`).length > 1) ? true : undefined));
+    await tenant.drain();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(late).to.not.equal('');
+    for (const consumer of ['acme/deploy', 'acme/docs']) {
+      const [first, followUp, ...more] = dispatchesOf(run, consumer);
+      expect(more, consumer).to.deep.equal([]);
+      expect(first?.messages, consumer).to.deep.equal([]);
+      expect(followUp?.zekt.follow_up?.message_id).to.equal(late);
+      expect(followUp?.messages.map((m) => m.id)).to.deep.equal([late]);
     }
     expect(await fetchAs('acme/deploy', late)).to.equal(200);
   });

@@ -141,11 +141,13 @@ export function createOrchestration(deps: OrchestrationDeps) {
     subscriptions,
     messagesOfRun: deps.messagesOfRun ?? (async () => []),
     // The first dispatch runs in the fan-out's own invocation (no message to send, receive, delete,
-    // no record to read back); a failure leaves it to a message, as every retry is.
-    dispatch: (created) =>
-      dispatcher.dispatchCreated(created).catch((err: unknown) => {
+    // no record to read back, no lease to write: the record is created leased, the event is in hand);
+    // a failure leaves it to a message, as every retry is, due when the creation's lease has run out.
+    leased: (record) => dispatcher.leasedForCreate(record),
+    dispatch: (created, event) =>
+      dispatcher.dispatchCreated(created, event).catch((err: unknown) => {
         log.warn({ deliveryId: created.record.id, err: { name: (err as Error).name, message: (err as Error).message } }, 'first dispatch failed; queued instead');
-        return enqueue(created.record.id);
+        return dispatcher.enqueue(created.record.id, Math.max(0, (created.record.leaseUntil ?? 0) - now()));
       }),
     log,
     now: () => new Date(now()),

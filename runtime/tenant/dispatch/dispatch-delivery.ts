@@ -9,6 +9,16 @@
  * the lease runs out and the sweeper re-enqueues the record. The one unavoidable repeat — GitHub
  * accepted but the process died before recording it — carries the same correlation id, so the
  * consumer can tell.
+ *
+ * The fan-out's first dispatch costs no lease write and no event read: the fan-out creates the
+ * record already leased (`leasedForCreate`) and hands over the event it holds (`dispatchCreated`).
+ * That lease is as good as a written one: the record was created under it, so until it runs out
+ * every other message finds it held, and the settle is guarded by the creation's ETag. Should it
+ * be more than half spent before the dispatch starts (a long fan-out), it is renewed under that
+ * ETag as any lease is. The event in hand is as fresh as a read: the fan-out read the run's
+ * messages after the record existed, so a message stored later finds the delivery held and gets
+ * a follow-up (follow-up-delivery.ts); a crash under the lease leaves a queued record the sweeper
+ * re-enqueues once the lease has run out.
  */
 import type { QueueClient } from '@azure/storage-queue';
 import type { Logger } from '../../core/logger.ts';
@@ -98,8 +108,8 @@ export function createDispatcher(options: DispatcherOptions) {
   /** `sent`: a request reached (or may have reached) GitHub; `budgetWait`: held back by the budget. */
   type Attempt = { verdict: DispatchVerdict; sent: boolean; budgetWait?: boolean; installationId?: number; messageIds?: string[] };
 
-  async function send(record: DeliveryRecord): Promise<Attempt> {
-    const event = await options.events.get(record.eventId);
+  async function send(record: DeliveryRecord, inHand?: ZektEvent): Promise<Attempt> {
+    const event = inHand ?? (await options.events.get(record.eventId));
     if (!event) return { verdict: { kind: 'dead', reason: `event ${record.eventId} is missing` }, sent: false };
     let token;
     try {
@@ -153,27 +163,36 @@ export function createDispatcher(options: DispatcherOptions) {
       if (stored) await dispatchStored(stored);
     },
 
-    /** A record the caller has just created (the fan-out's first dispatch), with its ETag: no read. */
-    dispatchCreated: (stored: StoredDelivery): Promise<void> => dispatchStored(stored),
+    /** A new record as the fan-out creates it: already leased by the invocation that creates it. */
+    leasedForCreate: (record: DeliveryRecord): DeliveryRecord => ({ ...record, leaseUntil: now() + leaseMs }),
+
+    /**
+     * A record the caller has just created with `leasedForCreate` (the fan-out's first dispatch),
+     * with its ETag and the event the caller holds: no lease write, no read.
+     */
+    dispatchCreated: (stored: StoredDelivery, event: ZektEvent): Promise<void> => dispatchStored(stored, event),
   };
 
-  async function dispatchStored(stored: StoredDelivery): Promise<void> {
+  async function dispatchStored(stored: StoredDelivery, created?: ZektEvent): Promise<void> {
     if (stored.record.status !== 'queued') return;
     const at = now();
     const { record } = stored;
     // Early (a repeat of a message whose retry is pending) or held by another dispatcher: not ours.
     if (record.nextAttemptAt && Date.parse(record.nextAttemptAt) > at + 1000) return;
-    if ((record.leaseUntil ?? 0) > at) return;
-    let leased: DeliveryRecord = { ...record, leaseUntil: at + leaseMs, updatedAt: new Date(at).toISOString() };
+    // A record created leased by this invocation is held by us, not by another; its ETag proves it
+    // unchanged. Held since its creation, so the event in hand is good; once renewed, it is read.
+    const ownLease = created !== undefined && (record.leaseUntil ?? 0) - at >= leaseMs / 2;
+    if (!created && (record.leaseUntil ?? 0) > at) return;
+    let leased: DeliveryRecord = ownLease ? record : { ...record, leaseUntil: at + leaseMs, updatedAt: new Date(at).toISOString() };
     let lease: { record: DeliveryRecord; etag: string };
     try {
-      lease = { record: leased, etag: await options.deliveries.replace(leased, stored.etag) };
+      lease = { record: leased, etag: ownLease ? stored.etag : await options.deliveries.replace(leased, stored.etag) };
     } catch (err) {
       if (err instanceof DeliveryChangedError) return;
       throw err;
     }
     const log = options.log.child({ deliveryId: record.id, consumer: record.consumer.fullName });
-    const { verdict, sent, budgetWait = false, installationId, messageIds } = await send(leased);
+    const { verdict, sent, budgetWait = false, installationId, messageIds } = await send(leased, ownLease ? created : undefined);
     const done = now();
     const iso = new Date(done).toISOString();
     const { leaseUntil: _lease, nextAttemptAt: _next, ...base } = leased;

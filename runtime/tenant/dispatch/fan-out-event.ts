@@ -5,15 +5,20 @@
  * `completed` webhook is handled (the intake enqueues each one before it answers), and every step
  * is create-if-absent with ids derived from the run: the event (`<repo>-<run>-<attempt>`, stored
  * open at the sequence of its deliveries, and put on the open list), then each delivery record
- * (`<eventId>.<consumerId>`), then the first dispatch of each record this call created, right
- * here (at most 16 at a time; one that fails is handed to a queue message). A crash after a record
- * but before its dispatch leaves a `queued` record that no message names: the sweeper re-enqueues
- * queued records that are overdue. A later copy of the webhook finds the event and the records and
- * creates nothing more.
+ * (`<eventId>.<consumerId>`), created already leased by this call (dispatch-delivery.ts
+ * `leasedForCreate`), then the first dispatch of each record this call created, right here (at
+ * most 16 at a time; one that fails is handed to a queue message, which the sweeper repeats once
+ * the lease has run out). A crash after a record but before its dispatch leaves a `queued` record
+ * that no message names: the sweeper re-enqueues queued records that are overdue and unleased. A
+ * later copy of the webhook finds the event and the records and creates nothing more.
  *
- * Its message references are read before the event is created and once more after (a message
- * posted meanwhile is added): with the message side's notice (follow-up-delivery.ts) that closes
- * the race of a message stored while the run's `completed` webhook is handled.
+ * Its message references are read once, after the event and the records exist, and added to the
+ * event; the first dispatches carry the event as it then is, without reading it again. That
+ * closes the race with the message side's notice (follow-up-delivery.ts): a message readable
+ * before this read is in the first dispatch; one stored after it finds the event (so its notice
+ * adds it) and each record held by its first dispatch (so its notice queues a follow-up, sent
+ * unless that dispatch turns out to have carried it). Every copy of the webhook reads and adds
+ * again, so a copy retried after a crash before the references reached the event repairs it.
  *
  * A run whose title carries a settled report's id (settled-report.ts) makes no event: it is the
  * provider's answer to a report, and an event of it would report again without end.
@@ -38,8 +43,10 @@ export interface FanOutOptions {
   readonly deliveries: DeliveryStore;
   readonly subscriptions: SubscriptionIndex;
   readonly messagesOfRun: MessageReferencesOfRun;
-  /** Starts a delivery this call created: its first dispatch, or failing that its queue message. */
-  readonly dispatch: (created: StoredDelivery) => Promise<void>;
+  /** A new record as it is created: leased by this call (dispatch-delivery.ts `leasedForCreate`). */
+  readonly leased: (record: DeliveryRecord) => DeliveryRecord;
+  /** Starts a delivery this call created, with the event as it holds it: its first dispatch, or failing that its queue message. */
+  readonly dispatch: (created: StoredDelivery, event: ZektEvent) => Promise<void>;
   readonly log: Logger;
   readonly now?: () => Date;
 }
@@ -56,29 +63,22 @@ export function createFanOut(options: FanOutOptions) {
       return undefined;
     }
     const key = { repositoryId: run.repositoryId, runId: run.runId, runAttempt: run.runAttempt };
-    const [messages, subscriptions, policy] = await Promise.all([
-      options.messagesOfRun(key),
-      options.subscriptions.subscriptionsTo(run.repositoryId),
-      options.subscriptions.publishPolicyOf(run.repositoryId),
-    ]);
-    const fresh = buildZektEvent(run, messages, now());
+    const { subscriptions, policy } = await options.subscriptions.audienceOf(run.repositoryId);
+    const fresh = buildZektEvent(run, [], now());
     const matches = matchSubscriptions(fresh, subscriptions, policy);
     // A new event is stored open at the sequence of its deliveries (one generation each), and put
-    // on the open list before they are written: the settlement check after them has nothing to write.
-    const built = await options.events.createIfAbsent(matches.length > 0 ? { ...fresh, settlementSequence: matches.length } : fresh);
+    // on the open list with it (one transaction) before they are written: the settlement check
+    // after them has nothing to write.
+    const built = await (matches.length > 0
+      ? options.events.createIfAbsent({ ...fresh, settlementSequence: matches.length }, { at: now().getTime(), sequence: matches.length })
+      : options.events.createIfAbsent(fresh));
     const eventCreated = built.created;
-    if (eventCreated && matches.length > 0) await options.events.markOpen(built.event.id, now().getTime(), matches.length);
-    // A message stored after that read, whose notice found no event yet, would be in neither: look
-    // again now that the event exists, before any delivery reads it (follow-up-delivery.ts).
-    const again = await options.messagesOfRun(key);
-    const late = again.some((m) => !built.event.messages.some((c) => c.id === m.id));
-    const event = (late ? (await options.events.addMessages(built.event.id, again))?.event : undefined) ?? built.event;
     const at = now().toISOString();
     const records = matches.map(({ subscription, eventType }): DeliveryRecord => {
-      const id = deliveryIdOf(event.id, subscription.consumer.id);
-      return {
+      const id = deliveryIdOf(built.event.id, subscription.consumer.id);
+      return options.leased({
         id,
-        eventId: event.id,
+        eventId: built.event.id,
         consumer: subscription.consumer,
         eventType,
         status: 'queued',
@@ -88,14 +88,19 @@ export function createFanOut(options: FanOutOptions) {
         correlationId: correlationIdOf(id, 1),
         createdAt: at,
         updatedAt: at,
-      };
+      });
     });
     const stored = (await Promise.all(records.map((r) => options.deliveries.createIfAbsent(r)))).filter((r): r is StoredDelivery => r !== undefined);
     const created = stored.map((s) => s.record);
+    // The run's messages, read now that the event and the records exist (see above), onto the event.
+    const messages = await options.messagesOfRun(key);
+    const missing = messages.some((m) => !built.event.messages.some((c) => c.id === m.id));
+    const known = built.etag ? { event: built.event, etag: built.etag } : undefined;
+    const event = (missing ? (await options.events.addMessages(built.event.id, messages, known))?.event : undefined) ?? built.event;
     // A copy that wrote records the first one did not (it crashed part-way): back on the open list, so the sweeper looks again.
     if (!eventCreated && created.length > 0) await options.events.markOpen(event.id, now().getTime());
     const limit = pLimit(concurrentDispatches);
-    await Promise.all(stored.map((s) => limit(() => options.dispatch(s))));
+    await Promise.all(stored.map((s) => limit(() => options.dispatch(s, event))));
     options.log.info({ eventId: event.id, eventCreated, consumers: matches.length, queued: created.length }, eventCreated ? 'event created' : 'event seen again');
     // A new event whose records were all written here: the caller's settlement check needs no reads.
     return { event, created, complete: eventCreated && created.length === matches.length };

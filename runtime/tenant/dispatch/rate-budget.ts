@@ -21,6 +21,13 @@
  * at once, so waiting takers never fill the queue trigger's slots for long. The line is this
  * process's alone; the write under the ETag still decides between instances, so the hold changes
  * when a slot is taken, never how many.
+ *
+ * A slot usually costs one request: each process keeps the row as it last read or wrote it, ETag
+ * included, and writes over that copy without reading it first. The copy is only as good as its
+ * ETag: if another instance wrote meanwhile, the write is refused (412) and the row is read
+ * afresh, so a slot is only ever taken over the current log, as with a read just before. A "no"
+ * is never answered from the copy (another instance's clock may have dropped stamps it holds):
+ * the row is read first, as it always was.
  */
 import type { TableClient } from '@azure/data-tables';
 import { statusOf } from '../../storage/status-of.ts';
@@ -45,6 +52,7 @@ export interface RateBudgetOptions {
 export type BudgetAnswer = { readonly granted: true } | { readonly granted: false; readonly waitMs: number };
 
 type Row = { partitionKey: string; rowKey: string; stamps: string; pausedUntil: number; etag?: string };
+type Log = { stamps: number[]; pausedUntil: number; etag?: string };
 
 export function createRateBudget(options: RateBudgetOptions) {
   const now = options.now ?? Date.now;
@@ -62,11 +70,15 @@ export function createRateBudget(options: RateBudgetOptions) {
     { lengthMs: minute, limit: options.perMinute },
     { lengthMs: hour, limit: options.perHour },
   ];
+  // Each row as this process last read or wrote it (see above); only used under its ETag.
+  const copies = new Map<number, Log>();
 
-  async function read(installationId: number): Promise<{ stamps: number[]; pausedUntil: number; etag?: string }> {
+  async function read(installationId: number): Promise<Log> {
     try {
       const row = await options.table.getEntity<Row>('budget', String(installationId));
-      return { stamps: row.stamps ? row.stamps.split(',').map((s) => parseInt(s, 36)).sort((a, b) => a - b) : [], pausedUntil: Number(row.pausedUntil) || 0, etag: row.etag ?? '*' };
+      const log = { stamps: row.stamps ? row.stamps.split(',').map((s) => parseInt(s, 36)).sort((a, b) => a - b) : [], pausedUntil: Number(row.pausedUntil) || 0, etag: row.etag ?? '*' };
+      copies.set(installationId, log);
+      return log;
     } catch (err) {
       if (statusOf(err) === 404) return { stamps: [], pausedUntil: 0 };
       throw err;
@@ -76,10 +88,12 @@ export function createRateBudget(options: RateBudgetOptions) {
   async function write(installationId: number, stamps: number[], pausedUntil: number, etag: string | undefined): Promise<boolean> {
     const entity = { partitionKey: 'budget', rowKey: String(installationId), stamps: stamps.map((s) => s.toString(36)).join(','), pausedUntil };
     try {
-      if (etag) await options.table.updateEntity(entity, 'Replace', { etag });
-      else await options.table.createEntity(entity);
+      const result = etag ? await options.table.updateEntity(entity, 'Replace', { etag }) : await options.table.createEntity(entity);
+      if (result.etag) copies.set(installationId, { stamps, pausedUntil, etag: result.etag });
+      else copies.delete(installationId);
       return true;
     } catch (err) {
+      copies.delete(installationId);
       if (statusOf(err) === 409 || statusOf(err) === 412) return false;
       throw err;
     }
@@ -87,14 +101,22 @@ export function createRateBudget(options: RateBudgetOptions) {
 
   async function take(installationId: number): Promise<BudgetAnswer> {
     for (;;) {
-      const current = await read(installationId);
+      const copy = copies.get(installationId);
+      const current = copy ?? (await read(installationId));
       lastSeen.set(installationId, current);
       const at = now();
-      if (current.pausedUntil > at) return { granted: false, waitMs: current.pausedUntil - at };
+      let denied: BudgetAnswer | undefined;
       const stamps = current.stamps.filter((s) => s > at - hour);
       const inMinute = stamps.filter((s) => s > at - minute);
-      if (inMinute.length >= options.perMinute) return { granted: false, waitMs: (inMinute[inMinute.length - options.perMinute] as number) + minute - at };
-      if (stamps.length >= options.perHour) return { granted: false, waitMs: (stamps[stamps.length - options.perHour] as number) + hour - at };
+      if (current.pausedUntil > at) denied = { granted: false, waitMs: current.pausedUntil - at };
+      else if (inMinute.length >= options.perMinute) denied = { granted: false, waitMs: (inMinute[inMinute.length - options.perMinute] as number) + minute - at };
+      else if (stamps.length >= options.perHour) denied = { granted: false, waitMs: (stamps[stamps.length - options.perHour] as number) + hour - at };
+      if (denied) {
+        if (!copy) return denied;
+        // Said by the copy: asked again of the row itself.
+        copies.delete(installationId);
+        continue;
+      }
       stamps.push(at);
       if (await write(installationId, stamps, current.pausedUntil, current.etag)) {
         lastSeen.set(installationId, { stamps, pausedUntil: current.pausedUntil });

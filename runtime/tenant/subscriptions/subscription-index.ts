@@ -10,7 +10,12 @@
  * - `consumer` / `<consumerId>`: which providers the consumer's accepted file names, so a new
  *   file replaces the old one whole (rows for providers it no longer names are removed);
  * - `publish` / `<providerId>`: the provider's publish policy (absent: every repository of the
- *   tenant's installations may receive).
+ *   tenant's installations may receive);
+ * - `provider-<providerId>` / `publish`: the same policy again (`null`: none), beside the
+ *   provider's subscribers, so the fan-out's one partition query answers both (`audienceOf`).
+ *   Written before the `publish` row, so it is never the older of the two; a provider whose
+ *   policy was last written before this row existed has none, and `audienceOf` reads the
+ *   `publish` row instead.
  */
 import type { TableClient } from '@azure/data-tables';
 import { statusOf } from '../../storage/status-of.ts';
@@ -46,6 +51,9 @@ export interface PublishPolicy {
 
 type Row = { partitionKey: string; rowKey: string; value: string };
 
+/** The row key of the policy in a provider's partition (consumer row keys are numeric ids). */
+const publishRow = 'publish';
+
 export type SubscriptionIndex = ReturnType<typeof createSubscriptionIndex>;
 
 export function createSubscriptionIndex(table: TableClient) {
@@ -66,10 +74,23 @@ export function createSubscriptionIndex(table: TableClient) {
   return {
     /** Every consumer's entries naming this provider (not yet filtered by its publish policy). */
     async subscriptionsTo(providerId: number): Promise<Subscription[]> {
-      const found: Subscription[] = [];
+      return (await this.audienceOf(providerId)).subscriptions;
+    },
+
+    /**
+     * The provider's subscribers and its publish policy, in one query as the policy is stored
+     * today (the `publish` row of its partition), in two for a policy written before that row.
+     */
+    async audienceOf(providerId: number): Promise<{ subscriptions: Subscription[]; policy: PublishPolicy | undefined }> {
+      const subscriptions: Subscription[] = [];
+      let policy: PublishPolicy | null | undefined;
       const rows = table.listEntities<Row>({ queryOptions: { filter: `PartitionKey eq 'provider-${providerId}'` } });
-      for await (const row of rows) found.push(...(JSON.parse(row.value) as Subscription[]));
-      return found;
+      for await (const row of rows) {
+        if (row.rowKey === publishRow) policy = JSON.parse(row.value) as PublishPolicy | null;
+        else subscriptions.push(...(JSON.parse(row.value) as Subscription[]));
+      }
+      if (policy === undefined) policy = await get<PublishPolicy>('publish', String(providerId));
+      return { subscriptions, policy: policy ?? undefined };
     },
 
     /** The entries of one consumer's accepted file. */
@@ -105,7 +126,9 @@ export function createSubscriptionIndex(table: TableClient) {
     },
 
     async setPublishPolicy(policy: PublishPolicy | { provider: RepositoryRef; remove: true }): Promise<void> {
-      if ('remove' in policy) return remove('publish', String(policy.provider.id));
+      const removed = 'remove' in policy;
+      await table.upsertEntity({ partitionKey: `provider-${policy.provider.id}`, rowKey: publishRow, value: JSON.stringify(removed ? null : policy) }, 'Replace');
+      if (removed) return remove('publish', String(policy.provider.id));
       await table.upsertEntity({ partitionKey: 'publish', rowKey: String(policy.provider.id), value: JSON.stringify(policy) }, 'Replace');
     },
   };
