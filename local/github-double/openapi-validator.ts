@@ -14,7 +14,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Ajv } from 'ajv';
-import ajvFormats from 'ajv-formats';
+import { addCachedFormats } from './cached-formats.ts';
 import { isJsonObject, type Json, type JsonObject } from './json.ts';
 import { applyOpenApiErrata } from './openapi-errata.ts';
 import { createSchemaRegistry } from './schema-registry.ts';
@@ -78,11 +78,16 @@ export interface OpenApiValidator {
 }
 
 interface PathEntry {
+  /** Position in the description: of two equally specific matches the first wins. */
+  readonly index: number;
   readonly template: string;
   readonly regex: RegExp;
   readonly names: readonly string[];
   /** 1 for a literal segment, 0 for a parameter: literal segments win ties, as on GitHub. */
   readonly specificity: readonly number[];
+  readonly segments: readonly string[];
+  /** Whether a parameter may span several segments (`x-multi-segment`). */
+  readonly multiSegment: boolean;
 }
 
 interface Parameter {
@@ -120,10 +125,10 @@ export async function createOpenApiValidator(options: { descriptionPath?: string
 function openApiValidatorFor(document: JsonObject): OpenApiValidator {
   const paths = document.paths as JsonObject;
   const components = document.components as JsonObject;
-  const entries = indexPaths(paths, components);
+  const routes = routeTable(indexPaths(paths, components));
 
   const ajv = new Ajv({ strict: false, allErrors: true, logger: false, validateSchema: false });
-  ajvFormats.default(ajv);
+  addCachedFormats(ajv);
   // Formats GitHub's description uses that are not JSON Schema formats: annotations only.
   for (const format of ['int32', 'int64', 'binary', 'repo.nwo', 'ssh-key', 'uri-template', 'git-ref']) {
     ajv.addFormat(format, true);
@@ -143,7 +148,18 @@ function openApiValidatorFor(document: JsonObject): OpenApiValidator {
     return isJsonObject(op) ? op : undefined;
   }
 
+  // Parameters of an operation never change: resolved once per operation, not per request.
+  const parameterCache = new Map<string, Parameter[]>();
   function parametersOf(template: string, method: string): Parameter[] {
+    const key = `${method} ${template}`;
+    const cached = parameterCache.get(key);
+    if (cached) return cached;
+    const resolved = resolveParameters(template, method);
+    parameterCache.set(key, resolved);
+    return resolved;
+  }
+
+  function resolveParameters(template: string, method: string): Parameter[] {
     const item = paths[template] as JsonObject;
     const op = operationOf(template, method) as JsonObject;
     const all = [...asArray(item.parameters), ...asArray(op.parameters)];
@@ -161,10 +177,10 @@ function openApiValidatorFor(document: JsonObject): OpenApiValidator {
   return {
     match(method, pathname) {
       let best: { entry: PathEntry; values: string[] } | undefined;
-      for (const entry of entries) {
+      for (const entry of routes.candidates(pathname)) {
         const m = entry.regex.exec(pathname);
         if (!m) continue;
-        if (!best || moreSpecific(entry.specificity, best.entry.specificity)) best = { entry, values: m.slice(1) };
+        if (!best || moreSpecific(entry, best.entry)) best = { entry, values: m.slice(1) };
       }
       if (!best) return { kind: 'unknown-path' };
       const { entry, values } = best;
@@ -250,8 +266,41 @@ function openApiValidatorFor(document: JsonObject): OpenApiValidator {
   };
 }
 
+/**
+ * The paths by shape, so a request is tried against the few templates that could match it rather
+ * than all ~800: a template without multi-segment parameters matches only paths with as many
+ * segments, the same first segment and, when its last segment is literal, the same last one.
+ * Templates that do not fit the table (multi-segment parameters, a parameter first) are always
+ * tried. The candidates are a superset of the matches; each candidate's own regex decides.
+ */
+function routeTable(entries: readonly PathEntry[]) {
+  const exact = new Map<string, PathEntry[]>();
+  const anyLast = new Map<string, PathEntry[]>();
+  const always: PathEntry[] = [];
+  const add = (map: Map<string, PathEntry[]>, key: string, entry: PathEntry) => {
+    const list = map.get(key);
+    if (list) list.push(entry);
+    else map.set(key, [entry]);
+  };
+  for (const entry of entries) {
+    const first = entry.segments[0] ?? '';
+    const last = entry.segments.at(-1) ?? '';
+    if (entry.multiSegment || first.includes('{')) always.push(entry);
+    else if (entry.segments.length > 1 && !last.includes('{')) add(exact, `${entry.segments.length} ${first} ${last}`, entry);
+    else add(anyLast, `${entry.segments.length} ${first}`, entry);
+  }
+  return {
+    candidates(pathname: string): PathEntry[] {
+      const trimmed = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
+      const segments = trimmed.split('/').slice(1);
+      const shape = `${segments.length} ${segments[0] ?? ''}`;
+      return [...(exact.get(`${shape} ${segments.at(-1) ?? ''}`) ?? []), ...(anyLast.get(shape) ?? []), ...always];
+    },
+  };
+}
+
 function indexPaths(paths: JsonObject, components: JsonObject): PathEntry[] {
-  return Object.entries(paths).map(([template, item]) => {
+  return Object.entries(paths).map(([template, item], index) => {
     const multiSegment = new Set<string>();
     if (isJsonObject(item)) {
       for (const method of methods satisfies readonly Method[]) {
@@ -265,9 +314,8 @@ function indexPaths(paths: JsonObject, components: JsonObject): PathEntry[] {
     }
     const names: string[] = [];
     const specificity: number[] = [];
-    const pattern = template
-      .split('/')
-      .slice(1)
+    const segments = template.split('/').slice(1);
+    const pattern = segments
       .map((segment) => {
         const param = /^\{([^}]+)\}$/.exec(segment);
         if (!param) {
@@ -284,17 +332,19 @@ function indexPaths(paths: JsonObject, components: JsonObject): PathEntry[] {
         return multiSegment.has(name) ? '(.+)' : '([^/]+)';
       })
       .join('/');
-    return { template, regex: new RegExp(`^/${pattern}/?$`), names, specificity };
+    const multi = names.some((name) => multiSegment.has(name));
+    return { index, template, regex: new RegExp(`^/${pattern}/?$`), names, specificity, segments, multiSegment: multi };
   });
 }
 
-function moreSpecific(a: readonly number[], b: readonly number[]): boolean {
-  for (let i = 0; i < Math.max(a.length, b.length); i += 1) {
-    const x = a[i] ?? -1;
-    const y = b[i] ?? -1;
+/** Whether `a` wins over `b`: more literal segments earlier, then first in the description. */
+function moreSpecific(a: PathEntry, b: PathEntry): boolean {
+  for (let i = 0; i < Math.max(a.specificity.length, b.specificity.length); i += 1) {
+    const x = a.specificity[i] ?? -1;
+    const y = b.specificity[i] ?? -1;
     if (x !== y) return x > y;
   }
-  return false;
+  return a.index < b.index;
 }
 
 function safeDecode(value: string): string {
