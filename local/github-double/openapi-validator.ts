@@ -4,7 +4,8 @@
  * ~40 MB of heap); the dereferenced variant costs ~0.5 s and ~185 MB and gains nothing here, since
  * each `#/components/schemas/…` reference is registered with ajv on first use, so ajv resolves
  * references (and their cycles) itself. Validators are compiled lazily, per operation and part, the
- * first time a request needs them, so start-up stays fast.
+ * first time a request needs them, so start-up stays fast; requests find their operation through
+ * a route table built once (`openapi-routes.ts`).
  *
  * OpenAPI 3.0 is not JSON Schema: `nullable: true` is turned into a `null` type (and a `null`
  * enum member), see https://spec.openapis.org/oas/v3.0.3#fixed-fields-19. `discriminator` and
@@ -17,6 +18,8 @@ import { Ajv } from 'ajv';
 import { addCachedFormats } from './cached-formats.ts';
 import { isJsonObject, type Json, type JsonObject } from './json.ts';
 import { applyOpenApiErrata } from './openapi-errata.ts';
+import { asArray, derefLocal } from './openapi-refs.ts';
+import { createRouteTable } from './openapi-routes.ts';
 import { createSchemaRegistry } from './schema-registry.ts';
 import { describeErrors } from './describe-schema-errors.ts';
 
@@ -24,9 +27,6 @@ const require = createRequire(import.meta.url);
 
 /** The REST description Zekt's calls are checked against (github.com, not GHES). */
 export const restDescriptionPath = require.resolve('@octokit/openapi/generated/api.github.com.json');
-
-const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
-type Method = (typeof methods)[number];
 
 /** One operation of the description, with the path parameters of a concrete request. */
 export interface MatchedOperation {
@@ -77,19 +77,6 @@ export interface OpenApiValidator {
   checkResponse(operation: MatchedOperation, status: number, contentType: string, body: Json | undefined): ResponseCheck;
 }
 
-interface PathEntry {
-  /** Position in the description: of two equally specific matches the first wins. */
-  readonly index: number;
-  readonly template: string;
-  readonly regex: RegExp;
-  readonly names: readonly string[];
-  /** 1 for a literal segment, 0 for a parameter: literal segments win ties, as on GitHub. */
-  readonly specificity: readonly number[];
-  readonly segments: readonly string[];
-  /** Whether a parameter may span several segments (`x-multi-segment`). */
-  readonly multiSegment: boolean;
-}
-
 interface Parameter {
   readonly name: string;
   readonly in: string;
@@ -125,7 +112,7 @@ export async function createOpenApiValidator(options: { descriptionPath?: string
 function openApiValidatorFor(document: JsonObject): OpenApiValidator {
   const paths = document.paths as JsonObject;
   const components = document.components as JsonObject;
-  const routes = routeTable(indexPaths(paths, components));
+  const routes = createRouteTable(paths, components);
 
   const ajv = new Ajv({ strict: false, allErrors: true, logger: false, validateSchema: false });
   addCachedFormats(ajv);
@@ -176,12 +163,7 @@ function openApiValidatorFor(document: JsonObject): OpenApiValidator {
 
   return {
     match(method, pathname) {
-      let best: { entry: PathEntry; values: string[] } | undefined;
-      for (const entry of routes.candidates(pathname)) {
-        const m = entry.regex.exec(pathname);
-        if (!m) continue;
-        if (!best || moreSpecific(entry, best.entry)) best = { entry, values: m.slice(1) };
-      }
+      const best = routes.find(pathname);
       if (!best) return { kind: 'unknown-path' };
       const { entry, values } = best;
       const op = operationOf(entry.template, method);
@@ -266,86 +248,6 @@ function openApiValidatorFor(document: JsonObject): OpenApiValidator {
   };
 }
 
-/**
- * The paths by shape, so a request is tried against the few templates that could match it rather
- * than all ~800: a template without multi-segment parameters matches only paths with as many
- * segments, the same first segment and, when its last segment is literal, the same last one.
- * Templates that do not fit the table (multi-segment parameters, a parameter first) are always
- * tried. The candidates are a superset of the matches; each candidate's own regex decides.
- */
-function routeTable(entries: readonly PathEntry[]) {
-  const exact = new Map<string, PathEntry[]>();
-  const anyLast = new Map<string, PathEntry[]>();
-  const always: PathEntry[] = [];
-  const add = (map: Map<string, PathEntry[]>, key: string, entry: PathEntry) => {
-    const list = map.get(key);
-    if (list) list.push(entry);
-    else map.set(key, [entry]);
-  };
-  for (const entry of entries) {
-    const first = entry.segments[0] ?? '';
-    const last = entry.segments.at(-1) ?? '';
-    if (entry.multiSegment || first.includes('{')) always.push(entry);
-    else if (entry.segments.length > 1 && !last.includes('{')) add(exact, `${entry.segments.length} ${first} ${last}`, entry);
-    else add(anyLast, `${entry.segments.length} ${first}`, entry);
-  }
-  return {
-    candidates(pathname: string): PathEntry[] {
-      const trimmed = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
-      const segments = trimmed.split('/').slice(1);
-      const shape = `${segments.length} ${segments[0] ?? ''}`;
-      return [...(exact.get(`${shape} ${segments.at(-1) ?? ''}`) ?? []), ...(anyLast.get(shape) ?? []), ...always];
-    },
-  };
-}
-
-function indexPaths(paths: JsonObject, components: JsonObject): PathEntry[] {
-  return Object.entries(paths).map(([template, item], index) => {
-    const multiSegment = new Set<string>();
-    if (isJsonObject(item)) {
-      for (const method of methods satisfies readonly Method[]) {
-        const op = item[method];
-        if (!isJsonObject(op)) continue;
-        for (const p of asArray(op.parameters)) {
-          const resolved = derefLocal(components, p);
-          if (resolved['x-multi-segment'] === true) multiSegment.add(String(resolved.name));
-        }
-      }
-    }
-    const names: string[] = [];
-    const specificity: number[] = [];
-    const segments = template.split('/').slice(1);
-    const pattern = segments
-      .map((segment) => {
-        const param = /^\{([^}]+)\}$/.exec(segment);
-        if (!param) {
-          specificity.push(1);
-          // A segment may mix literal text and a parameter, e.g. `{base}...{head}`.
-          return segment.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{([^}]+)\}/g, (_m, name: string) => {
-            names.push(name);
-            return '([^/]+?)';
-          });
-        }
-        const name = param[1] as string;
-        names.push(name);
-        specificity.push(0);
-        return multiSegment.has(name) ? '(.+)' : '([^/]+)';
-      })
-      .join('/');
-    const multi = names.some((name) => multiSegment.has(name));
-    return { index, template, regex: new RegExp(`^/${pattern}/?$`), names, specificity, segments, multiSegment: multi };
-  });
-}
-
-/** Whether `a` wins over `b`: more literal segments earlier, then first in the description. */
-function moreSpecific(a: PathEntry, b: PathEntry): boolean {
-  for (let i = 0; i < Math.max(a.specificity.length, b.specificity.length); i += 1) {
-    const x = a.specificity[i] ?? -1;
-    const y = b.specificity[i] ?? -1;
-    if (x !== y) return x > y;
-  }
-  return a.index < b.index;
-}
 
 function safeDecode(value: string): string {
   try {
@@ -353,29 +255,6 @@ function safeDecode(value: string): string {
   } catch {
     return value;
   }
-}
-
-function asArray(value: Json | undefined): Json[] {
-  return Array.isArray(value) ? value : [];
-}
-
-function resolvePointer(root: JsonObject, segments: readonly string[]): Json | undefined {
-  let node: Json | undefined = root;
-  for (const segment of segments) {
-    if (!isJsonObject(node)) return undefined;
-    node = node[segment];
-  }
-  return node;
-}
-
-/** Follows an operation-level `$ref` (`#/components/parameters|responses|requestBodies/…`). */
-function derefLocal(components: JsonObject, node: Json): JsonObject {
-  let current = node;
-  for (let depth = 0; depth < 10 && isJsonObject(current) && typeof current.$ref === 'string'; depth += 1) {
-    const segments = current.$ref.replace(/^#\/components\//, '').split('/');
-    current = resolvePointer(components, segments) ?? {};
-  }
-  return isJsonObject(current) ? current : {};
 }
 
 function jsonContentSchema(body: JsonObject): JsonObject | undefined {
