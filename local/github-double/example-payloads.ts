@@ -137,12 +137,15 @@ export function createPayloadHelpers(options: PayloadContext) {
   function repositoryFrom(example: Json | undefined, repository: Repository): JsonObject {
     const ex = isJsonObject(example) ? example : {};
     const full = `${repository.owner.login}/${repository.name}`;
-    const rebased = rebase(ex, { owner: repository.owner.login, full }) as JsonObject;
+    // The prepared (frozen) rebase is read, not copied: most of its fields are replaced below.
+    const rebased = prepared(ex, { owner: repository.owner.login, full }).rebased as JsonObject;
     const base = rep.repository(repository);
-    const out: JsonObject = { ...rebased };
+    const out: JsonObject = {};
     // Only the fields the example has: webhook repositories come in several sizes.
-    for (const key of Object.keys(rebased)) if (key in base && key !== 'owner') out[key] = base[key] as Json;
-    if ('owner' in rebased) out.owner = user(rebased.owner, repository.owner);
+    for (const key of Object.keys(rebased)) {
+      if (key === 'owner') out.owner = user(rebased.owner, repository.owner);
+      else out[key] = key in base ? (base[key] as Json) : copyJson(rebased[key] as Json);
+    }
     return out;
   }
 
