@@ -34,8 +34,8 @@ interface Entry {
 }
 
 export function createRecentRows(options: RecentRowsOptions = {}): RecentRows {
-  const maxRows = options.maxRows ?? 5_000;
-  const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+  const maxRows = options.maxRows ?? 2_000;
+  const maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
   // Announcements are routed within moments; one older than this is taken from the table.
   const maxAgeMs = options.maxAgeMs ?? 30_000;
   const now = options.now ?? Date.now;
