@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
-import { cloneJson, isJsonObject, type Json, type JsonObject } from './json.ts';
+import { copyJson, deepFreeze, isJsonObject, type Json, type JsonObject } from './json.ts';
 import type { Representations, Urls } from './representations.ts';
 import type { Account, App, GitHubState, Installation, Repository } from './state.ts';
 
@@ -40,17 +40,73 @@ export interface PayloadContext {
 
 export type PayloadHelpers = ReturnType<typeof createPayloadHelpers>;
 
+/** Whom an example is renamed to: an owner, and with `full` (`owner/repo`) a repository. */
+export interface RebaseTarget {
+  readonly owner: string;
+  readonly full?: string;
+}
+
+interface Prepared {
+  readonly rebased: Json;
+  /** Per set of `rebaseAndRewrite` needles, the strings of `rebased` that contain one. */
+  readonly picked: Map<string, ReadonlySet<string>>;
+}
+
 export function createPayloadHelpers(options: PayloadContext) {
   const { state, urls, representations: rep, now } = options;
   const host = new URL(urls.web).host;
   const timestamp = () => new Date(now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const preparedCache = new WeakMap<object, Map<string, Prepared>>();
 
   /**
    * Points every GitHub URL of an example at the double, renaming each repository (and owner) the
    * URLs name into `to`. Examples are not always self-consistent (a job of one repository with
-   * URLs of another), so the names are read from the URLs themselves.
+   * URLs of another), so the names are read from the URLs themselves. Returns a fresh copy the
+   * caller may change.
    */
-  function rebase(value: Json, to: { owner: string; full?: string }): Json {
+  function rebase(value: Json, to: RebaseTarget): Json {
+    return copyJson(prepared(value, to).rebased);
+  }
+
+  /**
+   * Like `rebase`, then `fn` applied to the strings that contain one of `needles` (the ones naming
+   * an example's own run, job or workflow ids; `fn` must leave every other string as it is). Which
+   * strings those are is worked out once per example and target, so a payload costs a copy, not a
+   * walk with every pattern over every string.
+   */
+  function rebaseAndRewrite(value: Json, to: RebaseTarget, needles: readonly string[], fn: (s: string) => string): Json {
+    const entry = prepared(value, to);
+    const key = needles.join('\0');
+    let strings = entry.picked.get(key);
+    if (!strings) {
+      const found = new Set<string>();
+      collectStrings(entry.rebased, (s) => needles.some((needle) => s.includes(needle)), found);
+      entry.picked.set(key, found);
+      strings = found;
+    }
+    return copyJson(entry.rebased, { strings, fn });
+  }
+
+  /**
+   * The rebased example, computed once per example object and target and frozen. The examples are
+   * the package's shared, never-changing objects and a double's URLs are fixed, so the answer
+   * for one (example, owner, repository) cannot change; entries go with their example.
+   */
+  function prepared(value: Json, to: RebaseTarget): Prepared {
+    const key = `${to.owner}\n${to.full ?? ''}`;
+    const holder = typeof value === 'object' && value !== null ? value : undefined;
+    const byTarget = holder ? preparedCache.get(holder) : undefined;
+    const cached = byTarget?.get(key);
+    if (cached) return cached;
+    const entry: Prepared = { rebased: deepFreeze(rebaseOnce(value, to)), picked: new Map() };
+    if (holder) {
+      if (byTarget) byTarget.set(key, entry);
+      else preparedCache.set(holder, new Map([[key, entry]]));
+    }
+    return entry;
+  }
+
+  function rebaseOnce(value: Json, to: RebaseTarget): Json {
     const { fulls, owners } = namesIn(value);
     const pairs: [RegExp, string][] = [];
     if (to.full) {
@@ -81,12 +137,15 @@ export function createPayloadHelpers(options: PayloadContext) {
   function repositoryFrom(example: Json | undefined, repository: Repository): JsonObject {
     const ex = isJsonObject(example) ? example : {};
     const full = `${repository.owner.login}/${repository.name}`;
-    const rebased = rebase(ex, { owner: repository.owner.login, full }) as JsonObject;
+    // The prepared (frozen) rebase is read, not copied: most of its fields are replaced below.
+    const rebased = prepared(ex, { owner: repository.owner.login, full }).rebased as JsonObject;
     const base = rep.repository(repository);
-    const out: JsonObject = { ...rebased };
+    const out: JsonObject = {};
     // Only the fields the example has: webhook repositories come in several sizes.
-    for (const key of Object.keys(rebased)) if (key in base && key !== 'owner') out[key] = base[key] as Json;
-    if ('owner' in rebased) out.owner = user(rebased.owner, repository.owner);
+    for (const key of Object.keys(rebased)) {
+      if (key === 'owner') out.owner = user(rebased.owner, repository.owner);
+      else out[key] = key in base ? (base[key] as Json) : copyJson(rebased[key] as Json);
+    }
     return out;
   }
 
@@ -133,14 +192,14 @@ export function createPayloadHelpers(options: PayloadContext) {
     };
   }
 
-  return { timestamp, rebase, user, repositoryFrom, installationOf, senderFor, withOrganization, defaultSender, liteRepository };
+  return { timestamp, rebase, rebaseAndRewrite, user, repositoryFrom, installationOf, senderFor, withOrganization, defaultSender, liteRepository };
 }
 
 /** The `organization` object of the newest `workflow_run` example, for examples without one. */
 function referenceOrganization(): JsonObject {
   const example = definitionOf('workflow_run').examples.findLast((e) => isJsonObject(e.organization));
   if (!example || !isJsonObject(example.organization)) throw new MissingExampleError('workflow_run', 'organization');
-  return cloneJson(example.organization);
+  return deepFreeze(example.organization);
 }
 
 export function definitionOf(event: string): ExampleDefinition {
@@ -149,11 +208,14 @@ export function definitionOf(event: string): ExampleDefinition {
   return definition;
 }
 
-/** The newest example (examples are appended over time) of an event and action. */
+/**
+ * The newest example (examples are appended over time) of an event and action: the package's own
+ * object, frozen (builders copy what they keep), so the prepared rebases keyed on it stay valid.
+ */
 export function exampleFor(event: string, action: string): JsonObject {
   const example = definitionOf(event).examples.filter((e) => e.action === action).at(-1);
   if (!example) throw new MissingExampleError(event, action);
-  return cloneJson(example);
+  return deepFreeze(example);
 }
 
 /** The `owner/repo` names and owner logins that an example's GitHub URLs mention. */
@@ -176,6 +238,16 @@ export function mapStrings(value: Json, fn: (s: string) => string): Json {
   if (Array.isArray(value)) return value.map((v) => mapStrings(v, fn));
   if (isJsonObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, fn)]));
   return value;
+}
+
+function collectStrings(value: Json, pick: (s: string) => boolean, into: Set<string>): void {
+  if (typeof value === 'string') {
+    if (pick(value)) into.add(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) collectStrings(item, pick, into);
+  } else if (isJsonObject(value)) {
+    for (const item of Object.values(value)) collectStrings(item, pick, into);
+  }
 }
 
 function escape(text: string): string {

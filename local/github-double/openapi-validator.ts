@@ -4,7 +4,8 @@
  * ~40 MB of heap); the dereferenced variant costs ~0.5 s and ~185 MB and gains nothing here, since
  * each `#/components/schemas/…` reference is registered with ajv on first use, so ajv resolves
  * references (and their cycles) itself. Validators are compiled lazily, per operation and part, the
- * first time a request needs them, so start-up stays fast.
+ * first time a request needs them, so start-up stays fast; requests find their operation through
+ * a route table built once (`openapi-routes.ts`).
  *
  * OpenAPI 3.0 is not JSON Schema: `nullable: true` is turned into a `null` type (and a `null`
  * enum member), see https://spec.openapis.org/oas/v3.0.3#fixed-fields-19. `discriminator` and
@@ -14,9 +15,11 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Ajv } from 'ajv';
-import ajvFormats from 'ajv-formats';
+import { addCachedFormats } from './cached-formats.ts';
 import { isJsonObject, type Json, type JsonObject } from './json.ts';
 import { applyOpenApiErrata } from './openapi-errata.ts';
+import { asArray, derefLocal } from './openapi-refs.ts';
+import { createRouteTable } from './openapi-routes.ts';
 import { createSchemaRegistry } from './schema-registry.ts';
 import { describeErrors } from './describe-schema-errors.ts';
 
@@ -24,9 +27,6 @@ const require = createRequire(import.meta.url);
 
 /** The REST description Zekt's calls are checked against (github.com, not GHES). */
 export const restDescriptionPath = require.resolve('@octokit/openapi/generated/api.github.com.json');
-
-const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
-type Method = (typeof methods)[number];
 
 /** One operation of the description, with the path parameters of a concrete request. */
 export interface MatchedOperation {
@@ -77,14 +77,6 @@ export interface OpenApiValidator {
   checkResponse(operation: MatchedOperation, status: number, contentType: string, body: Json | undefined): ResponseCheck;
 }
 
-interface PathEntry {
-  readonly template: string;
-  readonly regex: RegExp;
-  readonly names: readonly string[];
-  /** 1 for a literal segment, 0 for a parameter: literal segments win ties, as on GitHub. */
-  readonly specificity: readonly number[];
-}
-
 interface Parameter {
   readonly name: string;
   readonly in: string;
@@ -120,10 +112,10 @@ export async function createOpenApiValidator(options: { descriptionPath?: string
 function openApiValidatorFor(document: JsonObject): OpenApiValidator {
   const paths = document.paths as JsonObject;
   const components = document.components as JsonObject;
-  const entries = indexPaths(paths, components);
+  const routes = createRouteTable(paths, components);
 
   const ajv = new Ajv({ strict: false, allErrors: true, logger: false, validateSchema: false });
-  ajvFormats.default(ajv);
+  addCachedFormats(ajv);
   // Formats GitHub's description uses that are not JSON Schema formats: annotations only.
   for (const format of ['int32', 'int64', 'binary', 'repo.nwo', 'ssh-key', 'uri-template', 'git-ref']) {
     ajv.addFormat(format, true);
@@ -143,7 +135,18 @@ function openApiValidatorFor(document: JsonObject): OpenApiValidator {
     return isJsonObject(op) ? op : undefined;
   }
 
+  // Parameters of an operation never change: resolved once per operation, not per request.
+  const parameterCache = new Map<string, Parameter[]>();
   function parametersOf(template: string, method: string): Parameter[] {
+    const key = `${method} ${template}`;
+    const cached = parameterCache.get(key);
+    if (cached) return cached;
+    const resolved = resolveParameters(template, method);
+    parameterCache.set(key, resolved);
+    return resolved;
+  }
+
+  function resolveParameters(template: string, method: string): Parameter[] {
     const item = paths[template] as JsonObject;
     const op = operationOf(template, method) as JsonObject;
     const all = [...asArray(item.parameters), ...asArray(op.parameters)];
@@ -160,12 +163,7 @@ function openApiValidatorFor(document: JsonObject): OpenApiValidator {
 
   return {
     match(method, pathname) {
-      let best: { entry: PathEntry; values: string[] } | undefined;
-      for (const entry of entries) {
-        const m = entry.regex.exec(pathname);
-        if (!m) continue;
-        if (!best || moreSpecific(entry.specificity, best.entry.specificity)) best = { entry, values: m.slice(1) };
-      }
+      const best = routes.find(pathname);
       if (!best) return { kind: 'unknown-path' };
       const { entry, values } = best;
       const op = operationOf(entry.template, method);
@@ -250,52 +248,6 @@ function openApiValidatorFor(document: JsonObject): OpenApiValidator {
   };
 }
 
-function indexPaths(paths: JsonObject, components: JsonObject): PathEntry[] {
-  return Object.entries(paths).map(([template, item]) => {
-    const multiSegment = new Set<string>();
-    if (isJsonObject(item)) {
-      for (const method of methods satisfies readonly Method[]) {
-        const op = item[method];
-        if (!isJsonObject(op)) continue;
-        for (const p of asArray(op.parameters)) {
-          const resolved = derefLocal(components, p);
-          if (resolved['x-multi-segment'] === true) multiSegment.add(String(resolved.name));
-        }
-      }
-    }
-    const names: string[] = [];
-    const specificity: number[] = [];
-    const pattern = template
-      .split('/')
-      .slice(1)
-      .map((segment) => {
-        const param = /^\{([^}]+)\}$/.exec(segment);
-        if (!param) {
-          specificity.push(1);
-          // A segment may mix literal text and a parameter, e.g. `{base}...{head}`.
-          return segment.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{([^}]+)\}/g, (_m, name: string) => {
-            names.push(name);
-            return '([^/]+?)';
-          });
-        }
-        const name = param[1] as string;
-        names.push(name);
-        specificity.push(0);
-        return multiSegment.has(name) ? '(.+)' : '([^/]+)';
-      })
-      .join('/');
-    return { template, regex: new RegExp(`^/${pattern}/?$`), names, specificity };
-  });
-}
-
-function moreSpecific(a: readonly number[], b: readonly number[]): boolean {
-  for (let i = 0; i < Math.max(a.length, b.length); i += 1) {
-    const x = a[i] ?? -1;
-    const y = b[i] ?? -1;
-    if (x !== y) return x > y;
-  }
-  return false;
-}
 
 function safeDecode(value: string): string {
   try {
@@ -303,29 +255,6 @@ function safeDecode(value: string): string {
   } catch {
     return value;
   }
-}
-
-function asArray(value: Json | undefined): Json[] {
-  return Array.isArray(value) ? value : [];
-}
-
-function resolvePointer(root: JsonObject, segments: readonly string[]): Json | undefined {
-  let node: Json | undefined = root;
-  for (const segment of segments) {
-    if (!isJsonObject(node)) return undefined;
-    node = node[segment];
-  }
-  return node;
-}
-
-/** Follows an operation-level `$ref` (`#/components/parameters|responses|requestBodies/…`). */
-function derefLocal(components: JsonObject, node: Json): JsonObject {
-  let current = node;
-  for (let depth = 0; depth < 10 && isJsonObject(current) && typeof current.$ref === 'string'; depth += 1) {
-    const segments = current.$ref.replace(/^#\/components\//, '').split('/');
-    current = resolvePointer(components, segments) ?? {};
-  }
-  return isJsonObject(current) ? current : {};
 }
 
 function jsonContentSchema(body: JsonObject): JsonObject | undefined {

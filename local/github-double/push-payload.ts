@@ -24,7 +24,8 @@ export function createPushPayload(context: PayloadContext, helpers: PayloadHelpe
     const full = `${repository.owner.login}/${repository.name}`;
     const branch = input.branch ?? repository.defaultBranch;
     const at = timestamp();
-    const exCommits = Array.isArray(ex.commits) ? ex.commits : [];
+    // Rebased parts come from the package's own example (prepared once per repository), the rest from the copy.
+    const exCommits = Array.isArray(example.commits) ? example.commits : [];
     const exCommit = isJsonObject(exCommits[0]) ? exCommits[0] : {};
     const identity = { name: sender.login, email: `${sender.id}+${sender.login}@users.noreply.${new URL(urls.web).hostname}`, username: sender.login };
     const commit: JsonObject = {
@@ -41,7 +42,7 @@ export function createPushPayload(context: PayloadContext, helpers: PayloadHelpe
       removed: [...input.removed],
       modified: [...input.modified],
     };
-    const exRepository = isJsonObject(ex.repository) ? ex.repository : {};
+    const exRepository = isJsonObject(example.repository) ? example.repository : {};
     const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
     const payload: JsonObject = {
       ...ex,

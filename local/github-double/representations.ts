@@ -27,6 +27,8 @@ export interface Representations {
 
 export function createRepresentations(urls: Urls): Representations {
   const { api, web } = urls;
+  // Parsed once: every repository representation names it twice.
+  const host = new URL(web).host;
 
   function simpleUser(account: Account): JsonObject {
     const u = `${api}/users/${account.login}`;
@@ -118,7 +120,6 @@ export function createRepresentations(urls: Urls): Representations {
     repository(repository) {
       const full = `${repository.owner.login}/${repository.name}`;
       const r = `${api}/repos/${full}`;
-      const host = new URL(web).host;
       return {
         id: repository.id,
         node_id: repository.nodeId,

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import ajvFormats from 'ajv-formats';
+import { addCachedFormats } from './cached-formats.ts';
 import { isJsonObject, type Json, type JsonObject } from './json.ts';
 import { createSchemaRegistry, type SchemaRegistry } from './schema-registry.ts';
 
@@ -40,7 +40,7 @@ export function createWebhookValidator(options: { descriptionPath?: string } = {
     const document = JSON.parse(await readFile(options.descriptionPath ?? webhookDescriptionPath, 'utf8')) as JsonObject;
     const components = isJsonObject(document.components) ? document.components : {};
     const ajv = new Ajv2020({ strict: false, allErrors: true, logger: false, validateSchema: false });
-    ajvFormats.default(ajv);
+    addCachedFormats(ajv);
     const registry = createSchemaRegistry({
       ajv,
       schemas: isJsonObject(components.schemas) ? components.schemas : {},

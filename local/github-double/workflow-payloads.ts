@@ -3,13 +3,13 @@
  * made from GitHub's newest examples with the run's names, ids, attempt, branch, commit and
  * outcome replaced from the input. The control API's runs build them for each step of a run.
  */
-import { cloneJson, isJsonObject, type JsonObject } from './json.ts';
-import { exampleFor, mapStrings, nodeIdFor, sha1, stableId, type PayloadContext, type PayloadHelpers } from './example-payloads.ts';
+import { copyJsonExcept, isJsonObject, type JsonObject } from './json.ts';
+import { exampleFor, nodeIdFor, sha1, stableId, type PayloadContext, type PayloadHelpers } from './example-payloads.ts';
 import type { WebhookEvent, WorkflowJobInput, WorkflowRunInput } from './payload-builders.ts';
 
 export function createWorkflowPayloads(context: PayloadContext, helpers: PayloadHelpers) {
   const { state, urls } = context;
-  const { timestamp, rebase, user, repositoryFrom, installationOf, senderFor, withOrganization } = helpers;
+  const { timestamp, rebaseAndRewrite, user, repositoryFrom, installationOf, senderFor, withOrganization } = helpers;
 
   function workflowRun(input: WorkflowRunInput): WebhookEvent {
     const example = exampleFor('workflow_run', input.action === 'in_progress' ? 'requested' : input.action);
@@ -25,8 +25,10 @@ export function createWorkflowPayloads(context: PayloadContext, helpers: Payload
     const status = input.action === 'requested' ? 'queued' : input.action;
     const at = timestamp();
     const attempt = input.runAttempt ?? 1;
-    const renamed = mapStrings(rebase(run, { owner: repository.owner.login, full }), (s) =>
-      s.replaceAll(`/runs/${String(run.id)}`, `/runs/${input.runId}`).replaceAll(`/workflows/${String(run.workflow_id)}`, `/workflows/${workflowId}`),
+    const runNeedle = `/runs/${String(run.id)}`;
+    const workflowNeedle = `/workflows/${String(run.workflow_id)}`;
+    const renamed = rebaseAndRewrite(run, { owner: repository.owner.login, full }, [runNeedle, workflowNeedle], (s) =>
+      s.replaceAll(runNeedle, `/runs/${input.runId}`).replaceAll(workflowNeedle, `/workflows/${workflowId}`),
     ) as JsonObject;
     const workflowRun: JsonObject = {
       ...renamed,
@@ -57,7 +59,7 @@ export function createWorkflowPayloads(context: PayloadContext, helpers: Payload
     };
     const exWorkflow = isJsonObject(example.workflow) ? example.workflow : {};
     const workflow: JsonObject = {
-      ...(mapStrings(rebase(exWorkflow, { owner: repository.owner.login, full }), (s) =>
+      ...(rebaseAndRewrite(exWorkflow, { owner: repository.owner.login, full }, [String(exWorkflow.id), '.github/workflows/'], (s) =>
         s.replaceAll(String(exWorkflow.id), String(workflowId)).replace(/\.github\/workflows\/[^/]+\.ya?ml/, workflowPath),
       ) as JsonObject),
       id: workflowId,
@@ -66,7 +68,7 @@ export function createWorkflowPayloads(context: PayloadContext, helpers: Payload
       path: workflowPath,
     };
     const payload: JsonObject = {
-      ...cloneJson(example),
+      ...copyJsonExcept(example, ['workflow_run', 'workflow', 'repository', 'sender', 'installation']),
       action: input.action,
       workflow_run: workflowRun,
       workflow,
@@ -87,8 +89,10 @@ export function createWorkflowPayloads(context: PayloadContext, helpers: Payload
     const full = `${repository.owner.login}/${repository.name}`;
     const headSha = input.headSha ?? sha1(`${full}:${input.runId}`);
     const at = timestamp();
-    const renamed = mapStrings(rebase(job, { owner: repository.owner.login, full }), (s) =>
-      s.replaceAll(`/runs/${String(job.run_id)}`, `/runs/${input.runId}`).replaceAll(`/jobs/${String(job.id)}`, `/jobs/${input.jobId}`),
+    const runNeedle = `/runs/${String(job.run_id)}`;
+    const jobNeedle = `/jobs/${String(job.id)}`;
+    const renamed = rebaseAndRewrite(job, { owner: repository.owner.login, full }, [runNeedle, jobNeedle], (s) =>
+      s.replaceAll(runNeedle, `/runs/${input.runId}`).replaceAll(jobNeedle, `/jobs/${input.jobId}`),
     ) as JsonObject;
     const completed = input.action === 'completed';
     const workflowJob: JsonObject = {
@@ -111,7 +115,7 @@ export function createWorkflowPayloads(context: PayloadContext, helpers: Payload
       completed_at: completed ? at : null,
     };
     const payload: JsonObject = {
-      ...cloneJson(example),
+      ...copyJsonExcept(example, ['workflow_job', 'repository', 'sender', 'installation']),
       action: input.action,
       workflow_job: workflowJob,
       repository: repositoryFrom(example.repository, repository),

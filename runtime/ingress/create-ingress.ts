@@ -18,6 +18,7 @@ import { createDeliveryStore } from './delivery-store.ts';
 import { deliveryPartition } from './delivery-record.ts';
 import { createGitHubWebhookHandler } from './receive-github-webhook.ts';
 import { batchDeliveryUpdates } from './batch-delivery-updates.ts';
+import { createRecentRows } from './recent-rows.ts';
 import { createRouter, type TenantWebhookLookup } from './route-delivery.ts';
 import { releaseParkedDeliveries } from './release-parked-deliveries.ts';
 import { sweepDeliveries } from './sweep-deliveries.ts';
@@ -61,7 +62,9 @@ export function createIngress(deps: IngressDeps) {
     const secret = current ?? (await deps.forwardSecretFallback?.(tenantId));
     return secret ? { current: secret, ...(previous ? { previous } : {}) } : undefined;
   };
-  const committer = createDeliveryCommitter({ table: deliveriesTable, queue, payloads, inlineBodyBytes: deps.config.inlineBodyBytes, log });
+  // The intake hands the rows it writes to the router of this process, which need not read them back.
+  const recentRows = createRecentRows();
+  const committer = createDeliveryCommitter({ table: deliveriesTable, queue, payloads, inlineBodyBytes: deps.config.inlineBodyBytes, recentRows, log });
   const router = createRouter({
     // The router's claims and finishes are group-committed (batch-delivery-updates.ts).
     deliveries: batchDeliveryUpdates(deliveries, deliveriesTable),
@@ -69,6 +72,7 @@ export function createIngress(deps: IngressDeps) {
     tenantWebhookUrl: deps.tenantWebhookUrl,
     forwardSecrets,
     queue,
+    recentRows,
     retrySchedule: deps.config.forwardRetrySchedule,
     forwardTimeoutMs: deps.config.forwardTimeoutMs,
     log,

@@ -18,7 +18,8 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { deflateRawSync } from 'node:zlib';
 import type { Logger } from '../core/logger.ts';
 import { announceDeliveries } from './route-announcement.ts';
-import { toEntity, type DeliveryEntity, type DeliveryRecord } from './delivery-record.ts';
+import { fromEntity, toEntity, type DeliveryEntity, type DeliveryRecord } from './delivery-record.ts';
+import type { RecentRows } from './recent-rows.ts';
 import { statusOf } from '../storage/status-of.ts';
 
 export type PersistOutcome = 'stored' | 'duplicate';
@@ -47,6 +48,8 @@ export interface DeliveryCommitterOptions {
   readonly payloads: ContainerClient;
   /** Bodies up to this many bytes stay inline in the row (Azure caps a binary property at 64 KiB). */
   readonly inlineBodyBytes: number;
+  /** Where the rows just written are kept for the router of this process (recent-rows.ts). */
+  readonly recentRows?: RecentRows;
   readonly log: Logger;
 }
 
@@ -147,8 +150,13 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
     try {
       let unwritten: DeliveryEntity[] = await Promise.all(toWrite.map((item) => entityFor(item)));
       for (let attempt = 1; unwritten.length > 0; attempt++) {
-        const conflicts = new Set(await tryInsert(unwritten));
-        if (conflicts.size === 0) break;
+        const { conflicts, etags } = await tryInsert(unwritten);
+        if (conflicts.size === 0) {
+          // Handed to the router of this process as the rows are now, before the announcement
+          // can reach it: it need not read them back.
+          options.recentRows?.remember(unwritten.map((e) => fromEntity({ ...e, ...(etags.has(e.rowKey) ? { etag: etags.get(e.rowKey) } : {}) })));
+          break;
+        }
         // Rare path: someone already stored these ids. They are duplicates; write the rest again.
         if (attempt === 3) throw new Error(`the table kept refusing the batch with conflicts (${attempt} attempts)`);
         duplicates.push(...toWrite.filter((item) => conflicts.has(item.record.deliveryId)));
@@ -173,15 +181,29 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
     return toEntity({ ...item.record, bodyBlob: blobName });
   }
 
-  /** Inserts all rows in one transaction; returns the ids that already existed (nothing written then). */
-  async function tryInsert(entities: DeliveryEntity[]): Promise<string[]> {
+  /**
+   * Inserts all rows in one transaction; returns the ids that already existed (nothing written
+   * then), or the new rows' ETags.
+   */
+  async function tryInsert(entities: DeliveryEntity[]): Promise<{ conflicts: Set<string>; etags: Map<string, string> }> {
+    const etags = new Map<string, string>();
     try {
-      if (entities.length === 1) await options.table.createEntity(entities[0] as DeliveryEntity);
-      else await options.table.submitTransaction(entities.map((e): TransactionAction => ['create', e]));
-      return [];
+      if (entities.length === 1) {
+        const entity = entities[0] as DeliveryEntity;
+        const { etag } = await options.table.createEntity(entity);
+        if (etag) etags.set(entity.rowKey, etag);
+      } else {
+        const result = await options.table.submitTransaction(entities.map((e): TransactionAction => ['create', e]));
+        // Sub-responses name their row when the service says so; otherwise they come in order.
+        entities.forEach((e, i) => {
+          const named = result.subResponses.find((r) => r.rowKey === e.rowKey) ?? result.subResponses[i];
+          if (named?.etag) etags.set(e.rowKey, named.etag);
+        });
+      }
+      return { conflicts: new Set(), etags };
     } catch (err) {
       if (statusOf(err) !== 409) throw err;
-      return existingIds(entities);
+      return { conflicts: new Set(await existingIds(entities)), etags };
     }
   }
 

@@ -4,7 +4,9 @@
  * jobs, installation changes, pushes the intake kept) goes to the tenant bound to its
  * installation, or is parked until one binds it; forwards are retried on the documented schedule
  * and end delivered or dead-lettered with the reason kept. Every step is an ETag-guarded update of
- * the delivery's own record, so a repeated announcement never forwards a delivery twice.
+ * the delivery's own record, so a repeated announcement never forwards a delivery twice. A row the
+ * intake of this process just wrote is taken from it (recent-rows.ts) rather than read back; the
+ * claim's ETag makes that copy prove itself current, and the row is read when it is not.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -15,6 +17,7 @@ import { forwardedEvents, registryEvents, type DeliveryRecord } from './delivery
 import { DeliveryChangedError, DeliveryNotFoundError, type DeliveryStore } from './delivery-store.ts';
 import { forwardToTenant, type ForwardSecrets } from './forward-to-tenant.ts';
 import { announceDeliveries, type RouteAnnouncement } from './route-announcement.ts';
+import type { RecentRows } from './recent-rows.ts';
 import { isRetryableStatus, nextRetryDelay, parseRetryAfter } from './retry-schedule.ts';
 
 /** Where a tenant takes its deliveries; undefined while the tenant is not ready. */
@@ -27,6 +30,8 @@ export interface RouterOptions {
   readonly forwardSecrets: (tenantId: string) => Promise<ForwardSecrets | undefined>;
   /** The router's own queue: retries are announced on it with a visibility delay. */
   readonly queue: QueueClient;
+  /** Rows the intake of this process just wrote: used instead of reading them back (recent-rows.ts). */
+  readonly recentRows?: RecentRows;
   readonly retrySchedule: readonly number[];
   readonly forwardTimeoutMs: number;
   readonly log: Logger;
@@ -113,7 +118,9 @@ export function createRouter(options: RouterOptions) {
 
   async function routeOne(deliveryId: string, lookups: Lookups = sharedLookups()): Promise<void> {
     const log = options.log.child({ deliveryId });
-    const found = await getAnnounced(deliveryId);
+    // The intake's own copy of the row when it ran in this process; the claim below checks it.
+    const remembered = options.recentRows?.take(deliveryId);
+    const found = remembered ?? (await getAnnounced(deliveryId));
     if (!found) return log.warn('announced delivery has no row: its write failed, or it was purged');
     let record = found;
     const at = now();
@@ -125,6 +132,8 @@ export function createRouter(options: RouterOptions) {
     try {
       record = await options.deliveries.update({ ...record, leaseUntil: leaseFrom(at) });
     } catch (err) {
+      // The row changed (or went) since the intake wrote it: decide again from the row as it is now.
+      if (remembered && (err instanceof DeliveryChangedError || err instanceof DeliveryNotFoundError)) return routeOne(deliveryId, lookups);
       if (err instanceof DeliveryChangedError) return log.debug('another router claimed this delivery');
       throw err;
     }

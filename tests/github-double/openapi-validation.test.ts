@@ -151,6 +151,15 @@ describe('OpenAPI validator', () => {
     expect(content.pathParams).to.deep.equal({ owner: 'o', repo: 'r', path: '.github/zekt.yml' });
   });
 
+  it('finds the route whatever the shape of the path: trailing slash, a parameter last, a segment mixing text and parameters', () => {
+    expect(operation('POST', '/repos/acme/app/dispatches/').operationId).to.equal('repos/create-dispatch-event');
+    expect(operation('GET', '/repos/acme/app/actions/runs/42').pathParams).to.deep.equal({ owner: 'acme', repo: 'app', run_id: '42' });
+    expect(operation('GET', '/repos/acme/app/compare/main...topic').pathParams).to.deep.equal({ owner: 'acme', repo: 'app', base: 'main', head: 'topic' });
+    expect(validator.match('GET', '/repos/acme/app/no-such-thing')).to.deep.equal({ kind: 'unknown-path' });
+    expect(validator.match('GET', '/repos/acme/app/dispatches')).to.deep.equal({ kind: 'method-not-allowed', template: '/repos/{owner}/{repo}/dispatches' });
+    expect(validator.match('GET', '/')).to.have.property('kind', 'operation');
+  });
+
   it('finds a response that would break the description (a double bug) and accepts a valid one', () => {
     const token = operation('POST', '/app/installations/1/access_tokens');
     expect(validator.checkResponse(token, 201, 'application/json', { token: 'ghs_x', expires_at: '2030-01-01T00:00:00Z' }).problems).to.deep.equal([]);

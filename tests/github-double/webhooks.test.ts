@@ -76,6 +76,21 @@ describe('GitHub double: webhook deliveries', () => {
     expect(ctx.double.schemaErrors).to.deep.equal([]);
   });
 
+  it('names each run and repository in its own URLs, and hands out payloads a caller may change without touching the next', () => {
+    type Run = { workflow_run: { url: string; jobs_url: string; workflow_url: string; repository: { full_name: string; owner: { login: string } } } };
+    const first = ctx.double.payloads.workflowRun({ action: 'completed', repository: 'acme/provider', runId: 901, workflowId: 31 }).payload as unknown as Run;
+    first.workflow_run.repository.owner.login = 'changed';
+    first.workflow_run.url = 'changed';
+    const second = ctx.double.payloads.workflowRun({ action: 'completed', repository: 'acme/provider', runId: 902, workflowId: 32 }).payload as unknown as Run;
+    const other = ctx.double.payloads.workflowRun({ action: 'completed', repository: 'acme/consumer', runId: 903 }).payload as unknown as Run;
+    expect(second.workflow_run.url).to.equal(`${ctx.double.apiUrl}/repos/acme/provider/actions/runs/902`);
+    expect(second.workflow_run.jobs_url).to.equal(`${ctx.double.apiUrl}/repos/acme/provider/actions/runs/902/jobs`);
+    expect(second.workflow_run.workflow_url).to.equal(`${ctx.double.apiUrl}/repos/acme/provider/actions/workflows/32`);
+    expect(second.workflow_run.repository.owner.login).to.equal('acme');
+    expect(other.workflow_run.url).to.equal(`${ctx.double.apiUrl}/repos/acme/consumer/actions/runs/903`);
+    expect(JSON.stringify(other)).to.not.match(/acme\/provider|runs\/90[12]/);
+  });
+
   it('refuses to send a payload that breaks the schema, and records why', async () => {
     const { event, payload } = ctx.double.payloads.workflowRun({ action: 'completed', repository: 'acme/provider', runId: 6 });
     const broken = { ...payload, workflow_run: { ...(payload.workflow_run as object), id: 'six' } };
