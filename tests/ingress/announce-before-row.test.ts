@@ -2,11 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { workflowRunPayload } from '../fixtures/index.ts';
-import { startIngressHarness, type IngressHarness } from './support.ts';
+import { routerByHand, startIngressHarness, type IngressHarness } from './support.ts';
 import { deliveryPartition, toEntity } from '../../runtime/ingress/delivery-record.ts';
-import { createInvocationContext } from '../../runtime/local-host/invocation-context.ts';
-import type { QueueFunction } from '../../runtime/functions/function-table.ts';
-import { createLogger } from '../../runtime/core/logger.ts';
 
 /**
  * The intake writes a round's rows and its announcement at the same time, so the router can read
@@ -18,9 +15,7 @@ describe('ingress: an announcement that reaches the router before its row', () =
   let route: (message: unknown) => Promise<unknown>;
   beforeEach(async () => {
     h = await startIngressHarness({}, { router: false });
-    const fn = h.ingress.functions.find((f): f is QueueFunction => f.kind === 'queue' && f.name === 'routeDeliveries');
-    if (!fn) throw new Error('no router function');
-    route = (message) => Promise.resolve(fn.handler(message, createInvocationContext(fn.name, createLogger({ level: 'silent' }))));
+    route = routerByHand(h);
   });
   afterEach(() => h.close());
 

@@ -7,16 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { workflowRunPayload } from '../fixtures/index.ts';
-import { startIngressHarness, type IngressHarness } from './support.ts';
+import { routerByHand, startIngressHarness, type IngressHarness } from './support.ts';
 import { createRecentRows } from '../../runtime/ingress/recent-rows.ts';
 import { createDeliveryCommitter } from '../../runtime/ingress/persist-deliveries.ts';
 import { createDeliveryStore, type DeliveryStore } from '../../runtime/ingress/delivery-store.ts';
 import { deliveryPartition, type DeliveryRecord } from '../../runtime/ingress/delivery-record.ts';
 import { createRouter } from '../../runtime/ingress/route-delivery.ts';
-import { createInvocationContext } from '../../runtime/local-host/invocation-context.ts';
 import { decodeQueueMessage } from '../../runtime/storage/queue-message.ts';
-import type { QueueFunction } from '../../runtime/functions/function-table.ts';
-import { createLogger } from '../../runtime/core/logger.ts';
 import { memoryLogger } from '../support/logs.ts';
 
 describe('ingress: rows handed from the intake to the router of its process', () => {
@@ -25,9 +22,7 @@ describe('ingress: rows handed from the intake to the router of its process', ()
   let route: (message: unknown) => Promise<unknown>;
   beforeEach(async () => {
     h = await startIngressHarness({}, { router: false });
-    const fn = h.ingress.functions.find((f): f is QueueFunction => f.kind === 'queue' && f.name === 'routeDeliveries');
-    if (!fn) throw new Error('no router function');
-    route = (message) => Promise.resolve(fn.handler(message, createInvocationContext(fn.name, createLogger({ level: 'silent' }))));
+    route = routerByHand(h);
   });
   afterEach(() => h.close());
 

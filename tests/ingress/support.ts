@@ -15,7 +15,9 @@ import { createLocalHost, type LocalHost } from '../../runtime/local-host/create
 import { createTenantWebhookHandler } from '../../runtime/tenant/receive-forwarded-webhook.ts';
 import { createWorkflowEventStore } from '../../runtime/tenant/workflow-event-store.ts';
 import type { IngressConfig } from '../../runtime/config.ts';
-import type { FunctionTable } from '../../runtime/functions/function-table.ts';
+import type { FunctionTable, QueueFunction } from '../../runtime/functions/function-table.ts';
+import { createInvocationContext } from '../../runtime/local-host/invocation-context.ts';
+import { createLogger } from '../../runtime/core/logger.ts';
 import { memoryLogger } from '../support/logs.ts';
 
 export const webhookSecret = () => randomBytes(20).toString('hex');
@@ -195,4 +197,11 @@ export async function storedCounts(harness: IngressHarness): Promise<{ rows: num
   let blobs = 0;
   for await (const _ of harness.storage.container('webhook-payloads').listBlobsFlat()) blobs++;
   return { rows, messages: props.approximateMessagesCount ?? 0, blobs };
+}
+
+/** The harness's router function, called by hand (a harness started with `{ router: false }` polls none). */
+export function routerByHand(h: IngressHarness): (message: unknown) => Promise<unknown> {
+  const fn = h.ingress.functions.find((f): f is QueueFunction => f.kind === 'queue' && f.name === 'routeDeliveries');
+  if (!fn) throw new Error('no router function');
+  return (message) => Promise.resolve(fn.handler(message, createInvocationContext(fn.name, createLogger({ level: 'silent' }))));
 }
