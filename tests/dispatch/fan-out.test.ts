@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { startDispatchWorld, until, type DispatchWorld, type TenantUnderTest } from './support.ts';
+import { correlationIdOf, deliveryIdOf } from '../../runtime/tenant/dispatch/delivery-record.ts';
 
 describe('orchestration: events and fan-out', function () {
   this.timeout(60_000);
@@ -82,6 +83,24 @@ describe('orchestration: events and fan-out', function () {
     expect(dispatchesOf(104).map((d) => d.repository).sort()).to.deep.equal(['acme/deploy', 'acme/docs', 'acme/web']);
     const events = await tenant.orchestration.events.list({ limit: 100 });
     expect(events.items.filter((e) => e.run.id === 104)).to.have.length(1);
+  });
+
+  it('writes the records a copy after a crash part-way did not: the one already there is neither written again nor sent', async () => {
+    // As if an earlier copy had written deploy's record, dispatched it, and died before the rest:
+    // the records of one event go in one transaction, which fails whole on that one.
+    const eventId = `${repos.build?.id}-190-1`;
+    const deploy = repos.deploy as { id: number; fullName: string };
+    const id = deliveryIdOf(eventId, deploy.id);
+    const at = new Date().toISOString();
+    const earlier = { id, eventId, consumer: deploy, eventType: 'zekt:acme/build:release.yml', status: 'dispatched' as const, attempts: 1, retries: 0, generation: 1, correlationId: correlationIdOf(id, 1), createdAt: at, updatedAt: at, dispatchedAt: at };
+    expect(await tenant.orchestration.deliveries.createIfAbsent(earlier)).to.not.equal(undefined);
+    await world.run(release(190));
+    await until('two dispatches', () => (dispatchesOf(190).length >= 2 ? true : undefined));
+    await tenant.drain();
+    expect(dispatchesOf(190).map((d) => d.repository).sort()).to.deep.equal(['acme/docs', 'acme/web']);
+    const records = await tenant.orchestration.deliveries.ofEvent(eventId);
+    expect(records.map((r) => `${r.consumer.fullName}:${r.status}:${r.attempts}`).sort()).to.deep.equal(['acme/deploy:dispatched:1', 'acme/docs:dispatched:1', 'acme/web:dispatched:1']);
+    expect(records.find((r) => r.consumer.id === deploy.id)?.updatedAt).to.equal(at);
   });
 
   it('makes a new event for a re-run attempt', async () => {

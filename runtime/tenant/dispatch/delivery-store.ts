@@ -9,7 +9,7 @@
  * follow-ups of late messages (`follow-up` / `<deliveryId>~<messageId>`, follow-up-delivery.ts).
  */
 import type { TableClient } from '@azure/data-tables';
-import { odata } from '@azure/data-tables';
+import { odata, type TransactionAction } from '@azure/data-tables';
 import { statusOf } from '../../storage/status-of.ts';
 import type { DeliveryRecord, DeliveryStatus } from './delivery-record.ts';
 import type { Page } from './event-store.ts';
@@ -25,6 +25,9 @@ export interface StoredDelivery {
   readonly record: DeliveryRecord;
   readonly etag: string;
 }
+
+/** The most actions one table transaction may hold. */
+const transactionLimit = 100;
 
 const toRow = (r: DeliveryRecord, partitionKey: string) => ({
   partitionKey,
@@ -53,18 +56,44 @@ export function createDeliveryStore(table: TableClient, partition: 'delivery' | 
     return { items: first.value.map((r) => JSON.parse(r.value) as DeliveryRecord), ...(first.value.continuationToken ? { next: first.value.continuationToken } : {}) };
   }
 
+  /** Creates the record unless it exists; answers it with its ETag when this call created it. */
+  async function createIfAbsent(record: DeliveryRecord): Promise<StoredDelivery | undefined> {
+    try {
+      const result = await table.createEntity(toRow(record, partition));
+      return { record, etag: result.etag ?? '*' };
+    } catch (err) {
+      if (statusOf(err) === 409) return undefined;
+      throw err;
+    }
+  }
+
   return {
     read,
+    createIfAbsent,
 
-    /** Creates the record unless it exists; answers it with its ETag when this call created it. */
-    async createIfAbsent(record: DeliveryRecord): Promise<StoredDelivery | undefined> {
-      try {
-        const result = await table.createEntity(toRow(record, partition));
-        return { record, etag: result.etag ?? '*' };
-      } catch (err) {
-        if (statusOf(err) === 409) return undefined;
-        throw err;
-      }
+    /**
+     * `createIfAbsent` for many records: those of one event share the partition, so up to 100 go
+     * in one transaction (one request instead of one each). A transaction fails whole when one of
+     * its records exists (a repeated webhook, a copy retried after a crash part-way): then each of
+     * that chunk is created on its own, as before. Answers in the order given.
+     */
+    async createAllIfAbsent(records: readonly DeliveryRecord[]): Promise<(StoredDelivery | undefined)[]> {
+      const chunks: DeliveryRecord[][] = [];
+      for (let i = 0; i < records.length; i += transactionLimit) chunks.push(records.slice(i, i + transactionLimit));
+      const answers = await Promise.all(
+        chunks.map(async (chunk): Promise<(StoredDelivery | undefined)[]> => {
+          if (chunk.length === 1) return [await createIfAbsent(chunk[0] as DeliveryRecord)];
+          try {
+            const result = await table.submitTransaction(chunk.map((r): TransactionAction => ['create', toRow(r, partition)]));
+            // Sub-responses name their row when the service says so; otherwise they come in order.
+            return chunk.map((record, i) => ({ record, etag: (result.subResponses.find((r) => r.rowKey === record.id) ?? result.subResponses[i])?.etag ?? '*' }));
+          } catch (err) {
+            if (statusOf(err) !== 409) throw err;
+            return Promise.all(chunk.map((r) => createIfAbsent(r)));
+          }
+        }),
+      );
+      return answers.flat();
     },
 
     /** Removes the record if it is unchanged since `etag` was read; false when it changed or is gone. */

@@ -5,7 +5,8 @@
  * `completed` webhook is handled (the intake enqueues each one before it answers), and every step
  * is create-if-absent with ids derived from the run: the event (`<repo>-<run>-<attempt>`, stored
  * open at the sequence of its deliveries, and put on the open list), then each delivery record
- * (`<eventId>.<consumerId>`), created already leased by this call (dispatch-delivery.ts
+ * (`<eventId>.<consumerId>`; up to 100 in one transaction, each on its own when one exists),
+ * created already leased by this call (dispatch-delivery.ts
  * `leasedForCreate`), then the first dispatch of each record this call created, right here (at
  * most 16 at a time; one that fails is handed to a queue message, which the sweeper repeats once
  * the lease has run out). A crash after a record but before its dispatch leaves a `queued` record
@@ -90,7 +91,7 @@ export function createFanOut(options: FanOutOptions) {
         updatedAt: at,
       });
     });
-    const stored = (await Promise.all(records.map((r) => options.deliveries.createIfAbsent(r)))).filter((r): r is StoredDelivery => r !== undefined);
+    const stored = (await options.deliveries.createAllIfAbsent(records)).filter((r): r is StoredDelivery => r !== undefined);
     const created = stored.map((s) => s.record);
     // The run's messages, read now that the event and the records exist (see above), onto the event.
     const messages = await options.messagesOfRun(key);
