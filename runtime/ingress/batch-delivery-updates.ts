@@ -14,6 +14,7 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { toEntity, type DeliveryRecord } from './delivery-record.ts';
 import type { DeliveryStore } from './delivery-store.ts';
+import { createGroupCommit } from './group-commit.ts';
 
 interface Pending {
   readonly record: DeliveryRecord;
@@ -21,48 +22,13 @@ interface Pending {
   readonly reject: (err: unknown) => void;
 }
 
-/** Azure Tables: at most 100 operations and 4 MiB per transaction. */
-const maxBatchOperations = 100;
-const maxBatchBytes = 3.5 * 1024 * 1024;
-
 export function batchDeliveryUpdates(store: DeliveryStore, table: TableClient): DeliveryStore {
-  let pending: Pending[] = [];
-  let flushing = false;
-
-  function schedule(): void {
-    if (flushing) return;
-    flushing = true;
-    setImmediate(() => void flushLoop());
-  }
-
-  async function flushLoop(): Promise<void> {
-    try {
-      while (pending.length > 0) await Promise.all(takeRound().map((batch) => commit(batch)));
-    } finally {
-      flushing = false;
-      if (pending.length > 0) schedule();
-    }
-  }
-
-  /** Per partition, as much as one transaction takes and each row once; the rest waits. */
-  function takeRound(): Pending[][] {
-    const batches = new Map<string, { items: Pending[]; bytes: number; ids: Set<string> }>();
-    const left: Pending[] = [];
-    for (const item of pending) {
-      const batch = batches.get(item.record.partition) ?? { items: [], bytes: 0, ids: new Set<string>() };
-      const size = (item.record.body?.length ?? 0) * 1.4 + 1024; // base64 in the batch body, plus the envelope
-      if (batch.ids.has(item.record.deliveryId) || batch.items.length >= maxBatchOperations || (batch.items.length > 0 && batch.bytes + size > maxBatchBytes)) {
-        left.push(item);
-        continue;
-      }
-      batch.items.push(item);
-      batch.ids.add(item.record.deliveryId);
-      batch.bytes += size;
-      batches.set(item.record.partition, batch);
-    }
-    pending = left;
-    return [...batches.values()].map((b) => b.items);
-  }
+  const rounds = createGroupCommit<Pending>({
+    partitionOf: (item) => item.record.partition,
+    sizeOf: (item) => (item.record.body?.length ?? 0) * 1.4 + 1024, // base64 in the batch body, plus the envelope
+    keyOf: (item) => item.record.deliveryId,
+    commitRound: async (round) => void (await Promise.all([...round.values()].map((batch) => commit(batch)))),
+  });
 
   async function commit(batch: Pending[]): Promise<void> {
     if (batch.length > 1) {
@@ -91,10 +57,7 @@ export function batchDeliveryUpdates(store: DeliveryStore, table: TableClient): 
     update(record) {
       // The store's own checks first (a row without its body is never written back).
       if (!record.body && !record.bodyBlob) return store.update(record);
-      return new Promise<DeliveryRecord>((resolve, reject) => {
-        pending.push({ record, resolve, reject });
-        schedule();
-      });
+      return new Promise<DeliveryRecord>((resolve, reject) => rounds.add({ record, resolve, reject }));
     },
   };
 }

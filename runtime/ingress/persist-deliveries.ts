@@ -21,6 +21,7 @@ import { announceDeliveries } from './route-announcement.ts';
 import { fromEntity, toEntity, type DeliveryEntity, type DeliveryRecord } from './delivery-record.ts';
 import type { RecentRows } from './recent-rows.ts';
 import { statusOf } from '../storage/status-of.ts';
+import { createGroupCommit } from './group-commit.ts';
 
 export type PersistOutcome = 'stored' | 'duplicate';
 
@@ -38,10 +39,6 @@ interface Pending {
   readonly reject: (err: unknown) => void;
 }
 
-/** Azure Tables: at most 100 operations and 4 MiB per transaction. */
-const maxBatchOperations = 100;
-const maxBatchBytes = 3.5 * 1024 * 1024;
-
 export interface DeliveryCommitterOptions {
   readonly table: TableClient;
   readonly queue: QueueClient;
@@ -54,53 +51,14 @@ export interface DeliveryCommitterOptions {
 }
 
 export function createDeliveryCommitter(options: DeliveryCommitterOptions): DeliveryCommitter {
-  let pending: Pending[] = [];
-  let flushing = false;
-
-  function schedule(): void {
-    if (flushing) return;
-    flushing = true;
-    // setImmediate gathers everything that arrived in this turn of the event loop into the round.
-    setImmediate(() => void flushLoop());
-  }
-
-  /**
-   * One round at a time: everything that arrived while the previous round was in flight is
-   * written together, one transaction per partition and one announcement, all in parallel.
-   */
-  async function flushLoop(): Promise<void> {
-    try {
-      while (pending.length > 0) {
-        const round = takeRound();
-        await commitRound(round);
-      }
-    } finally {
-      flushing = false;
-      if (pending.length > 0) schedule();
-    }
-  }
-
-  /** Per partition, as much as one transaction takes; the rest waits for the next round. */
-  function takeRound(): Map<string, Pending[]> {
-    const round = new Map<string, Pending[]>();
-    const bytes = new Map<string, number>();
-    const left: Pending[] = [];
-    for (const item of pending) {
-      const partition = item.record.partition;
-      const batch = round.get(partition) ?? [];
-      const size = inlineSize(item) * 1.4 + 1024; // base64 in the batch body, plus the envelope
-      const used = bytes.get(partition) ?? 0;
-      if (batch.length >= maxBatchOperations || (batch.length > 0 && used + size > maxBatchBytes)) {
-        left.push(item);
-        continue;
-      }
-      batch.push(item);
-      round.set(partition, batch);
-      bytes.set(partition, used + size);
-    }
-    pending = left;
-    return round;
-  }
+  // One round at a time: everything that arrived while the previous round was in flight is
+  // written together, one transaction per partition and one announcement, all in parallel. The
+  // same delivery id twice in a round is allowed: writeBatch answers the second as a duplicate.
+  const rounds = createGroupCommit<Pending>({
+    partitionOf: (item) => item.record.partition,
+    sizeOf: (item) => inlineSize(item) * 1.4 + 1024, // base64 in the batch body, plus the envelope
+    commitRound: (round) => commitRound(round),
+  });
 
   function inlineSize(item: Pending): number {
     return item.packed.length <= options.inlineBodyBytes ? item.packed.length : 0;
@@ -228,8 +186,7 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
     persist(record, rawBody) {
       return new Promise<PersistOutcome>((resolve, reject) => {
         // Fewer bytes to the table, its parser and the socket: the storage side of the cost.
-        pending.push({ record, rawBody, packed: deflateRawSync(rawBody, { level: 1 }), resolve, reject });
-        schedule();
+        rounds.add({ record, rawBody, packed: deflateRawSync(rawBody, { level: 1 }), resolve, reject });
       });
     },
   };
