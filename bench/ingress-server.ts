@@ -77,6 +77,8 @@ if (kind === 'ceiling') {
     secrets: cachedSecretStore(async (name) => secrets.get(name), 60_000),
     tenantWebhookUrl: async () => env.BENCH_TENANT_URL,
     config: config.ingress,
+    // `zekt`: the intake alone, so every round is announced (no router here takes it).
+    routeInProcess: kind === 'zekt-routed',
     log,
   });
   await ingress.installations.bind(4242, 'bench', {}, new Date());

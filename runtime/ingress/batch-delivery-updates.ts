@@ -14,7 +14,7 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { toEntity, type DeliveryRecord } from './delivery-record.ts';
 import type { DeliveryStore } from './delivery-store.ts';
-import { createGroupCommit } from './group-commit.ts';
+import { createGroupCommit } from '../storage/group-commit.ts';
 
 interface Pending {
   readonly record: DeliveryRecord;

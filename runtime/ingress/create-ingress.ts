@@ -15,10 +15,9 @@ import { createInstallationRegistry } from '../platform/installation-registry.ts
 import type { AppRequest } from '../github/create-app-request.ts';
 import { createDeliveryCommitter } from './persist-deliveries.ts';
 import { createDeliveryStore } from './delivery-store.ts';
-import { deliveryPartition } from './delivery-record.ts';
+import { deliveryPartition, type DeliveryRecord } from './delivery-record.ts';
 import { createGitHubWebhookHandler } from './receive-github-webhook.ts';
 import { batchDeliveryUpdates } from './batch-delivery-updates.ts';
-import { createRecentRows } from './recent-rows.ts';
 import { createRouter, type TenantWebhookLookup } from './route-delivery.ts';
 import { releaseParkedDeliveries } from './release-parked-deliveries.ts';
 import { sweepDeliveries } from './sweep-deliveries.ts';
@@ -39,6 +38,11 @@ export interface IngressDeps {
    * identity that one secret).
    */
   readonly forwardSecretFallback?: (tenantId: string) => Promise<string | undefined>;
+  /**
+   * The intake hands what it stores to the router of its own process (on by default); off, every
+   * round is announced on the router's queue (an intake measured alone, tests that inspect the queue).
+   */
+  readonly routeInProcess?: boolean;
   readonly log: Logger;
   readonly now?: () => Date;
   readonly fetch?: typeof fetch;
@@ -62,9 +66,6 @@ export function createIngress(deps: IngressDeps) {
     const secret = current ?? (await deps.forwardSecretFallback?.(tenantId));
     return secret ? { current: secret, ...(previous ? { previous } : {}) } : undefined;
   };
-  // The intake hands the rows it writes to the router of this process, which need not read them back.
-  const recentRows = createRecentRows();
-  const committer = createDeliveryCommitter({ table: deliveriesTable, queue, payloads, inlineBodyBytes: deps.config.inlineBodyBytes, recentRows, log });
   const router = createRouter({
     // The router's claims and finishes are group-committed (batch-delivery-updates.ts).
     deliveries: batchDeliveryUpdates(deliveries, deliveriesTable),
@@ -72,12 +73,21 @@ export function createIngress(deps: IngressDeps) {
     tenantWebhookUrl: deps.tenantWebhookUrl,
     forwardSecrets,
     queue,
-    recentRows,
     retrySchedule: deps.config.forwardRetrySchedule,
     forwardTimeoutMs: deps.config.forwardTimeoutMs,
     log,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
+
+  // The intake hands each round it stores to the router of this process (no queue hop, no read back).
+  const committer = createDeliveryCommitter({
+    table: deliveriesTable,
+    queue,
+    payloads,
+    inlineBodyBytes: deps.config.inlineBodyBytes,
+    ...(deps.routeInProcess === false ? {} : { routeHere: (rows: readonly DeliveryRecord[], duplicateIds: readonly string[]) => router.takeStored(rows, duplicateIds) }),
+    log,
   });
 
   const functions: FunctionDefinition[] = [

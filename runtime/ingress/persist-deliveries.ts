@@ -1,16 +1,23 @@
 /**
  * Persist first, with group commit. Deliveries that arrive while a round is in flight form the
  * next round: one table transaction per partition (their envelopes, bodies deflated and inline
- * when small), and one queue message announcing the whole round to the router, all written at
- * the same time. Each request is answered once its row and the announcement are both stored:
- * a 202 always means "durably stored" — the ack waits for the writes, never the reverse.
+ * when small). Each request is answered once its row is stored and its routing is assured: a 202
+ * always means "durably stored, and it will be routed" — the ack waits for the writes, never the
+ * reverse.
+ *
+ * Routing is assured one of two ways. The router of this process (`routeHere`, route-delivery.ts
+ * `takeStored`) takes the round's rows as they were stored and routes them at once: no queue
+ * message to send, receive and delete, no row to read back. If this process dies before it
+ * finishes, the rows stay `received` (or their claim runs out) and the sweeper announces them
+ * again. When there is no router here, or it declines (it has too many in hand), the round is
+ * announced on the router's queue instead: written at the same time as the rows, and a failed
+ * announcement fails the round's requests, whose rows stay `received` — GitHub's retry finds the
+ * row, is announced again with its own round, and only then is answered as a duplicate.
  *
  * Dedupe costs no extra round trip: rows are inserted with `create`, which fails on an existing
  * row key (the GitHub delivery id). Only then are the conflicting ids looked up and answered as
- * duplicates. A failure part-way never makes GitHub's retry look like a duplicate: if the
- * announcement fails, the round's requests fail too, and their rows stay `received`; the retry
- * finds the row, is announced again with its own round, and only then is answered as a duplicate.
- * The sweeper re-announces `received` rows left behind by a crash.
+ * duplicates. A duplicate is routed again too (its row may still be waiting for the router); the
+ * router's claim makes that harmless.
  */
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { QueueClient } from '@azure/storage-queue';
@@ -19,9 +26,8 @@ import { deflateRawSync } from 'node:zlib';
 import type { Logger } from '../core/logger.ts';
 import { announceDeliveries } from './route-announcement.ts';
 import { fromEntity, toEntity, type DeliveryEntity, type DeliveryRecord } from './delivery-record.ts';
-import type { RecentRows } from './recent-rows.ts';
 import { statusOf } from '../storage/status-of.ts';
-import { createGroupCommit } from './group-commit.ts';
+import { createGroupCommit } from '../storage/group-commit.ts';
 
 export type PersistOutcome = 'stored' | 'duplicate';
 
@@ -39,14 +45,24 @@ interface Pending {
   readonly reject: (err: unknown) => void;
 }
 
+interface WrittenBatch {
+  readonly stored: Pending[];
+  /** The stored items' rows as the table holds them (with their ETags). */
+  readonly rows: DeliveryRecord[];
+  readonly duplicates: Pending[];
+}
+
 export interface DeliveryCommitterOptions {
   readonly table: TableClient;
   readonly queue: QueueClient;
   readonly payloads: ContainerClient;
   /** Bodies up to this many bytes stay inline in the row (Azure caps a binary property at 64 KiB). */
   readonly inlineBodyBytes: number;
-  /** Where the rows just written are kept for the router of this process (recent-rows.ts). */
-  readonly recentRows?: RecentRows;
+  /**
+   * The router of this process: takes the rows of a round just stored (and the ids of its
+   * duplicates) and answers true, or false when it will not take them now (then they are announced).
+   */
+  readonly routeHere?: (stored: readonly DeliveryRecord[], duplicateIds: readonly string[]) => boolean;
   readonly log: Logger;
 }
 
@@ -65,20 +81,31 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
   }
 
   /**
-   * The round's rows and its announcement are written at the same time: the router's message
-   * needs no row to exist yet (it looks again when it comes first, see route-delivery.ts), and a
-   * request is answered only once both have succeeded. A failed announcement fails the round's
-   * requests, whose rows stay `received`: GitHub's retry re-announces them, and so does the sweeper.
+   * Without a router here, the round's rows and its announcement are written at the same time:
+   * the router's message needs no row to exist yet (it looks again when it comes first, see
+   * route-delivery.ts), and a request is answered only once both have succeeded.
    */
   async function commitRound(round: Map<string, Pending[]>): Promise<void> {
     const ids = [...new Set([...round.values()].flatMap((batch) => batch.map((item) => item.record.deliveryId)))];
-    const [results, announced] = await Promise.all([
-      Promise.all([...round.values()].map((batch) => writeBatch(batch))),
-      announceDeliveries(options.queue, ids).then(
+    const writes = Promise.all([...round.values()].map((batch) => writeBatch(batch)));
+    const announce = (deliveryIds: readonly string[]) =>
+      announceDeliveries(options.queue, deliveryIds).then(
         () => undefined,
         (err: unknown) => ({ err }),
-      ),
-    ]);
+      );
+    let results: WrittenBatch[];
+    let announced: { err: unknown } | undefined;
+    if (options.routeHere) {
+      results = await writes;
+      const rows = results.flatMap((r) => r.rows);
+      const duplicateIds = [...new Set(results.flatMap((r) => r.duplicates.map((item) => item.record.deliveryId)))];
+      // Declined (a backlog here): the queue holds the round instead, and any instance routes it.
+      if ((rows.length > 0 || duplicateIds.length > 0) && !options.routeHere(rows, duplicateIds)) {
+        announced = await announce([...rows.map((r) => r.deliveryId), ...duplicateIds]);
+      }
+    } else {
+      [results, announced] = await Promise.all([writes, announce(ids)]);
+    }
     const stored = results.flatMap((r) => r.stored);
     const duplicates = results.flatMap((r) => r.duplicates);
     if (announced) {
@@ -87,15 +114,16 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
       return;
     }
     for (const item of stored) item.resolve('stored');
-    // A duplicate's row may still be waiting for the router: this round's message announced it.
+    // A duplicate's row may still be waiting for the router: it was handed over or announced again.
     for (const item of duplicates) item.resolve('duplicate');
   }
 
   /**
-   * Writes one partition's batch as one transaction. Returns the items written and the
-   * duplicates, both answered once the round's announcement is stored; fails the rest itself.
+   * Writes one partition's batch as one transaction. Returns the items written (and their rows as
+   * stored, each with the ETag of its insert) and the duplicates, both answered by the round; fails
+   * the rest itself.
    */
-  async function writeBatch(batch: Pending[]): Promise<{ stored: Pending[]; duplicates: Pending[] }> {
+  async function writeBatch(batch: Pending[]): Promise<WrittenBatch> {
     const partition = (batch[0] as Pending).record.partition;
     // The same delivery id twice in one batch: the first one is written, the rest are duplicates.
     const byId = new Map<string, Pending>();
@@ -105,14 +133,13 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
       else byId.set(item.record.deliveryId, item);
     }
     let toWrite = [...byId.values()];
+    let rows: DeliveryRecord[] = [];
     try {
       let unwritten: DeliveryEntity[] = await Promise.all(toWrite.map((item) => entityFor(item)));
       for (let attempt = 1; unwritten.length > 0; attempt++) {
         const { conflicts, etags } = await tryInsert(unwritten);
         if (conflicts.size === 0) {
-          // Handed to the router of this process as the rows are now, before the announcement
-          // can reach it: it need not read them back.
-          options.recentRows?.remember(unwritten.map((e) => fromEntity({ ...e, ...(etags.has(e.rowKey) ? { etag: etags.get(e.rowKey) } : {}) })));
+          rows = unwritten.map((e) => fromEntity({ ...e, ...(etags.has(e.rowKey) ? { etag: etags.get(e.rowKey) } : {}) }));
           break;
         }
         // Rare path: someone already stored these ids. They are duplicates; write the rest again.
@@ -121,11 +148,11 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
         unwritten = unwritten.filter((e) => !conflicts.has(e.rowKey));
         toWrite = toWrite.filter((item) => !conflicts.has(item.record.deliveryId));
       }
-      return { stored: toWrite, duplicates };
+      return { stored: toWrite, rows, duplicates };
     } catch (err) {
       options.log.error({ err, partition, deliveries: batch.length }, 'could not persist a batch of deliveries');
       for (const item of [...toWrite, ...duplicates]) item.reject(err);
-      return { stored: [], duplicates: [] };
+      return { stored: [], rows: [], duplicates: [] };
     }
   }
 

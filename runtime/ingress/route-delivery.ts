@@ -4,9 +4,12 @@
  * jobs, installation changes, pushes the intake kept) goes to the tenant bound to its
  * installation, or is parked until one binds it; forwards are retried on the documented schedule
  * and end delivered or dead-lettered with the reason kept. Every step is an ETag-guarded update of
- * the delivery's own record, so a repeated announcement never forwards a delivery twice. A row the
- * intake of this process just wrote is taken from it (recent-rows.ts) rather than read back; the
- * claim's ETag makes that copy prove itself current, and the row is read when it is not.
+ * the delivery's own record, so a repeated announcement never forwards a delivery twice.
+ *
+ * Two ways in: the rows the intake of this process has just stored (`takeStored`, routed at once
+ * from the copies the intake holds, not read back: the claim's ETag makes each copy prove itself
+ * current, and the row is read when it is not), and announcements on the router's queue (retries,
+ * the sweeper's, releases, replays, and the rounds `takeStored` declined).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -17,7 +20,6 @@ import { forwardedEvents, registryEvents, type DeliveryRecord } from './delivery
 import { DeliveryChangedError, DeliveryNotFoundError, type DeliveryStore } from './delivery-store.ts';
 import { forwardToTenant, type ForwardSecrets } from './forward-to-tenant.ts';
 import { announceDeliveries, type RouteAnnouncement } from './route-announcement.ts';
-import type { RecentRows } from './recent-rows.ts';
 import { isRetryableStatus, nextRetryDelay, parseRetryAfter } from './retry-schedule.ts';
 
 /** Where a tenant takes its deliveries; undefined while the tenant is not ready. */
@@ -30,8 +32,11 @@ export interface RouterOptions {
   readonly forwardSecrets: (tenantId: string) => Promise<ForwardSecrets | undefined>;
   /** The router's own queue: retries are announced on it with a visibility delay. */
   readonly queue: QueueClient;
-  /** Rows the intake of this process just wrote: used instead of reading them back (recent-rows.ts). */
-  readonly recentRows?: RecentRows;
+  /**
+   * Deliveries `takeStored` holds at once, at most (1,000 by default); beyond it a round is
+   * declined and announced on the queue, where any instance takes it.
+   */
+  readonly maxInHand?: number;
   readonly retrySchedule: readonly number[];
   readonly forwardTimeoutMs: number;
   readonly log: Logger;
@@ -50,6 +55,9 @@ const missingRowRetryMs: readonly number[] = [20, 100, 400, 1500];
  * so all fail and are retried together. Per tenant, so a slow tenant never holds up the others.
  */
 export const forwardsPerTenant = 32;
+
+/** A route taken from the intake that failed part-way is announced again after this long. */
+const failedInHandRetrySeconds = 1;
 
 const terminal = new Set(['delivered', 'handled', 'ignored', 'dead', 'parked']);
 
@@ -116,24 +124,26 @@ export function createRouter(options: RouterOptions) {
     };
   }
 
-  async function routeOne(deliveryId: string, lookups: Lookups = sharedLookups()): Promise<void> {
+  /** `stored`: the row as the intake of this process just wrote it (not read back; the claim checks it). */
+  async function routeOne(deliveryId: string, lookups: Lookups = sharedLookups(), stored?: DeliveryRecord): Promise<void> {
     const log = options.log.child({ deliveryId });
-    // The intake's own copy of the row when it ran in this process; the claim below checks it.
-    const remembered = options.recentRows?.take(deliveryId);
-    const found = remembered ?? (await getAnnounced(deliveryId));
+    const found = stored ?? (await getAnnounced(deliveryId));
     if (!found) return log.warn('announced delivery has no row: its write failed, or it was purged');
     let record = found;
     const at = now();
     if (terminal.has(record.status)) return;
     if (record.status === 'retrying' && record.nextAttemptAt && Date.parse(record.nextAttemptAt) > at.getTime() + 1000) return;
     if (record.leaseUntil && Date.parse(record.leaseUntil) > at.getTime()) return log.debug('another router holds this delivery');
+    // The binding and the tenant's address are read while the claim is written (one wait, not
+    // three). An installation event changes the binding first, so it reads it only afterwards.
+    if (record.installationId !== undefined && forwardedEvents.has(record.event) && !registryEvents.has(record.event)) prefetch(lookups, record.installationId);
 
     // Claim: one router per delivery at a time.
     try {
       record = await options.deliveries.update({ ...record, leaseUntil: leaseFrom(at) });
     } catch (err) {
       // The row changed (or went) since the intake wrote it: decide again from the row as it is now.
-      if (remembered && (err instanceof DeliveryChangedError || err instanceof DeliveryNotFoundError)) return routeOne(deliveryId, lookups);
+      if (stored && (err instanceof DeliveryChangedError || err instanceof DeliveryNotFoundError)) return routeOne(deliveryId, lookups);
       if (err instanceof DeliveryChangedError) return log.debug('another router claimed this delivery');
       throw err;
     }
@@ -220,8 +230,53 @@ export function createRouter(options: RouterOptions) {
     tlog.info({ attempts, delaySeconds: Math.round(delay * 10) / 10, reason: failure.reason }, 'forward failed; retry scheduled');
   }
 
+  /** Starts the reads `routeOne` will await (shared, so it waits for these same reads). */
+  function prefetch(lookups: Lookups, installationId: number): void {
+    const ignore = () => undefined; // a failed read is seen, and fails, where it is awaited
+    void lookups
+      .tenantOf(installationId)
+      .then((tenantId) => {
+        if (!tenantId) return;
+        void lookups.tenantWebhookUrl(tenantId).catch(ignore);
+        void lookups.forwardSecrets(tenantId).catch(ignore);
+      })
+      .catch(ignore);
+  }
+
+  let inHand = 0;
+  const maxInHand = options.maxInHand ?? 1000;
+
   return {
     routeOne: (deliveryId: string) => routeOne(deliveryId),
+    /**
+     * The intake of this process hands over the rows of a round it has just stored (and the ids of
+     * its duplicates, whose rows are read): routed now, in the background. Answers false, taking
+     * nothing, when that would put more than `maxInHand` in hand: the intake announces them instead.
+     * A route that fails part-way (storage unreachable) is announced for another try; if even that
+     * fails, the row waits for the sweeper.
+     */
+    takeStored(rows: readonly DeliveryRecord[], duplicateIds: readonly string[] = []): boolean {
+      const count = rows.length + duplicateIds.length;
+      if (inHand + count > maxInHand) return false;
+      inHand += count;
+      const lookups = sharedLookups();
+      const routes = [...rows.map((row) => ({ id: row.deliveryId, row })), ...duplicateIds.map((id) => ({ id, row: undefined }))];
+      void Promise.all(
+        routes.map(({ id, row }) =>
+          routeOne(id, lookups, row)
+            .then(() => undefined, (err: unknown) => ({ id, err }))
+            .finally(() => inHand--),
+        ),
+      ).then(async (outcomes) => {
+        const failed = outcomes.filter((o): o is { id: string; err: unknown } => o !== undefined);
+        if (failed.length === 0) return;
+        options.log.warn({ deliveries: failed.length, err: failed[0]?.err }, 'routing failed part-way; announced for another try');
+        await announceDeliveries(options.queue, failed.map((f) => f.id), failedInHandRetrySeconds).catch((err: unknown) =>
+          options.log.error({ err, deliveries: failed.length }, 'could not announce deliveries whose routing failed; the sweeper will'),
+        );
+      });
+      return true;
+    },
     /** The queue handler: every delivery of one announcement, in parallel (forwards at most `forwardsPerTenant` per tenant). */
     async handleAnnouncement(message: unknown): Promise<void> {
       const announcement = message as Partial<RouteAnnouncement>;

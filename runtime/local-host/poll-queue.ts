@@ -3,7 +3,7 @@
  * (https://learn.microsoft.com/azure/azure-functions/functions-bindings-storage-queue-trigger):
  * base64 messages, a visibility timeout while a message is processed, a failed message made
  * visible again, and after `maxDequeueCount` (5) failed dequeues the message moves to
- * `<queue>-poison`. Polling backs off while the queue is empty.
+ * `<queue>-poison`. Polling backs off after every poll that did not fill a batch.
  *
  * Like the Functions host, the next batch is fetched once no more than `newBatchThreshold`
  * (batchSize / 2) messages are still running — not when the whole batch is done — so one slow
@@ -96,6 +96,8 @@ export function pollQueue(
       } else {
         qlog.warn({ err, messageId: message.messageId, dequeueCount: message.dequeueCount }, 'queue handler failed; message will be retried');
         await queue.updateMessage(message.messageId, message.popReceipt, undefined, retryDelay);
+        // Visible again after retryDelay: poll then rather than at the end of the backoff.
+        setTimeout(nudge, retryDelay * 1000).unref();
       }
     }
   }
@@ -116,10 +118,11 @@ export function pollQueue(
       for (const task of tasks) void task.then(done);
     });
   }
-  const unwatch = watchQueueSends(queue.url, () => {
+  function nudge(): void {
     nudged = true;
     wake?.();
-  });
+  }
+  const unwatch = watchQueueSends(queue.url, nudge);
 
   const loop = (async () => {
     let delay = minPoll;
@@ -147,13 +150,17 @@ export function pollQueue(
         if (!stopped) qlog.error({ err }, 'queue poll failed');
       }
       while (running.size > newBatchThreshold) await new Promise<void>((resolve) => (slotFreed = resolve));
-      if (count > 0) {
+      // A full batch: more may be waiting, poll again now. A partial one emptied the queue as it
+      // was then: what comes next from this process wakes the poller (queue-sends.ts), so a poll
+      // at once, or soon after, would only find it empty — at low rates, two or three wasted
+      // requests per message. The backoff goes on, bounded by maxPoll, for other senders.
+      if (count === batchSize) {
         delay = minPoll;
         continue;
       }
-      // Empty while messages still run: not idle yet (drain waits for them).
-      if (running.size > 0) {
-        await pause(delay, [...running]);
+      // Not idle while messages still run; a drain waits for them, so their end wakes it then.
+      if (count > 0 || running.size > 0) {
+        await pause(delay, idleWaiters.length > 0 ? [...running] : []);
         delay = Math.min(delay * 2, maxPoll);
         continue;
       }
@@ -179,8 +186,7 @@ export function pollQueue(
       return new Promise<void>((resolve) => {
         idleWaiters.push({ after: pollsStarted, resolve });
         // A poll under way may end empty before the drain's own poll: that one must not wait either.
-        nudged = true;
-        wake?.();
+        nudge();
       });
     },
   };

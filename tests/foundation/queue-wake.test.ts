@@ -4,6 +4,8 @@
  * for ten minutes on an empty queue: a message that waited for the poll would run into the test's
  * timeout instead of being handled.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
 import { expect } from 'chai';
 import { createLocalHost, type LocalHost } from '../../runtime/local-host/create-local-host.ts';
 import { encodeQueueMessage, sendJson } from '../../runtime/storage/queue-message.ts';
@@ -13,6 +15,22 @@ import { sharedStorage, uniqueName } from '../support/azurite.ts';
 import { memoryLogger } from '../support/logs.ts';
 
 const tenMinutes = 600_000;
+
+/** Counts the polls (GET …/messages) of one queue while `during` runs. */
+async function pollsOf(queueName: string, during: () => Promise<void>): Promise<number> {
+  let polls = 0;
+  const onRequest = (message: unknown) => {
+    const request = (message as { request: ClientRequest }).request;
+    if (request.method === 'GET' && request.path.split('?')[0]?.endsWith(`/${queueName}/messages`)) polls++;
+  };
+  subscribe('http.client.request.start', onRequest);
+  try {
+    await during();
+  } finally {
+    unsubscribe('http.client.request.start', onRequest);
+  }
+  return polls;
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function handled(received: unknown[], count: number): Promise<void> {
@@ -57,6 +75,25 @@ describe('local host: a send in this process wakes its queue poller', function (
     await sendJson(other.queue(queueName), { n: 2 });
     await handled(received, 2);
     expect(received).to.have.deep.members([{ n: 1 }, { n: 2 }]);
+  });
+
+  it('polls once for a message sent here, not again at once after a batch that was not full', async () => {
+    const polls = await pollsOf(queueName, async () => {
+      await sendJson(storage.queue(queueName), { one: 1 });
+      await handled(received, 1);
+      await sleep(500);
+    });
+    expect(received).to.deep.equal([{ one: 1 }]);
+    expect(polls).to.equal(1);
+  });
+
+  it('polls again at once after a full batch: messages beyond one batch do not wait for the backoff', async () => {
+    // 20 messages the poller hears nothing of (sent around sendJson), then one it does: the batch of
+    // 16 it takes is full, so it looks again at once and finds the other five.
+    for (let n = 1; n <= 20; n++) await storage.queue(queueName).sendMessage(encodeQueueMessage({ n }));
+    await sendJson(storage.queue(queueName), { n: 21 });
+    await handled(received, 21);
+    expect(received).to.have.length(21);
   });
 
   it('leaves a message sent around sendJson (another process) to the next poll', async () => {

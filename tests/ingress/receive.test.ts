@@ -184,29 +184,33 @@ describe('ingress: large bodies and partial failures', () => {
     }
   });
 
-  it('never turns a failed row write into a dropped duplicate: the stray announcement is dropped, GitHub\'s retry is stored', async () => {
-    const h = await startIngressHarness();
-    try {
-      const tenant = await h.addTenant('acme');
-      await h.ingress.installations.bind(4242, 'acme', {}, new Date());
-      // The announcement is stored, the row is not: the table is gone.
-      await h.storage.table('deliveries').deleteTable();
-      const id = randomUUID();
-      const payload = workflowRunPayload();
-      const first = await h.send('workflow_run', payload, { deliveryId: id });
-      expect(first.status).to.equal(500);
-      await h.storage.table('deliveries').createTable();
-      const retry = await h.send('workflow_run', payload, { deliveryId: id });
-      expect(retry.status).to.equal(202);
-      await eventually(h, async () => expect((await h.ingress.deliveries.get(id)).status).to.equal('delivered'));
-      expect(tenant.received.filter((r) => r.id === id)).to.have.length(1);
-    } finally {
-      await h.close();
-    }
-  });
+  for (const routeInProcess of [true, false]) {
+    const how = routeInProcess ? 'handed to the router of this process' : 'the stray announcement is dropped';
+    it(`never turns a failed row write into a dropped duplicate (${how}): GitHub's retry is stored`, async () => {
+      const h = await startIngressHarness({}, { routeInProcess });
+      try {
+        const tenant = await h.addTenant('acme');
+        await h.ingress.installations.bind(4242, 'acme', {}, new Date());
+        // The row is not stored: the table is gone.
+        await h.storage.table('deliveries').deleteTable();
+        const id = randomUUID();
+        const payload = workflowRunPayload();
+        const first = await h.send('workflow_run', payload, { deliveryId: id });
+        expect(first.status).to.equal(500);
+        await h.storage.table('deliveries').createTable();
+        const retry = await h.send('workflow_run', payload, { deliveryId: id });
+        expect(retry.status).to.equal(202);
+        await eventually(h, async () => expect((await h.ingress.deliveries.get(id)).status).to.equal('delivered'));
+        expect(tenant.received.filter((r) => r.id === id)).to.have.length(1);
+      } finally {
+        await h.close();
+      }
+    });
+  }
 
   it('never turns a failed announcement into a dropped duplicate: GitHub\'s retry is routed', async () => {
-    const h = await startIngressHarness();
+    // Every round announced (no hand-over to a router here, or one it declined).
+    const h = await startIngressHarness({}, { routeInProcess: false });
     try {
       const tenant = await h.addTenant('acme');
       await h.ingress.installations.bind(4242, 'acme', {}, new Date());

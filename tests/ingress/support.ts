@@ -62,8 +62,13 @@ export const defaultIngressConfig: IngressConfig = {
 
 export interface HarnessOptions {
   readonly fetch?: typeof fetch;
-  /** Run the router's queue function (on by default); off keeps announcements in the queue for inspection. */
+  /**
+   * Run the router (on by default): its queue function, and the intake's hand-over to it in this
+   * process. Off, every round is announced and the announcements stay in the queue for inspection.
+   */
   readonly router?: boolean;
+  /** Only the hand-over (on by default): off, the intake announces every round on the queue, which the router polls. */
+  readonly routeInProcess?: boolean;
   readonly forwardSecretFallback?: (tenantId: string) => Promise<string | undefined>;
 }
 
@@ -81,6 +86,7 @@ export async function startIngressHarness(config: Partial<IngressConfig> = {}, e
     tenantWebhookUrl: async (tenantId) => tenants.get(tenantId)?.webhookUrl,
     config: { ...defaultIngressConfig, ...config },
     log,
+    routeInProcess: extra.router !== false && extra.routeInProcess !== false,
     ...(extra.fetch ? { fetch: extra.fetch } : {}),
     ...(extra.forwardSecretFallback ? { forwardSecretFallback: extra.forwardSecretFallback } : {}),
   });

@@ -7,10 +7,17 @@
  * The settled reports (settle-event.ts) are records of the same shape in a partition of their own
  * (`report` / `<eventId>.<sequence>`), kept by a second store over the same table, and so are the
  * follow-ups of late messages (`follow-up` / `<deliveryId>~<messageId>`, follow-up-delivery.ts).
+ *
+ * Replaces are group-committed (storage/group-commit.ts): the records of one partition replaced
+ * while a round is in flight go in one transaction (the dispatches of one fan-out end together,
+ * so their outcomes cost one request, not one each). Same answers as one replace each: when the
+ * transaction fails (a record changed meanwhile: 412), nothing of it was written, and each is
+ * replaced on its own, so each caller gets its own `DeliveryChangedError` or new ETag.
  */
 import type { TableClient } from '@azure/data-tables';
 import { odata, type TransactionAction } from '@azure/data-tables';
 import { statusOf } from '../../storage/status-of.ts';
+import { createGroupCommit } from '../../storage/group-commit.ts';
 import type { DeliveryRecord, DeliveryStatus } from './delivery-record.ts';
 import type { Page } from './event-store.ts';
 
@@ -38,7 +45,45 @@ const toRow = (r: DeliveryRecord, partitionKey: string) => ({
   dueAt: Date.parse(r.nextAttemptAt ?? r.updatedAt),
 });
 
+interface PendingReplace {
+  readonly row: ReturnType<typeof toRow>;
+  readonly etag: string;
+  readonly resolve: (etag: string) => void;
+  readonly reject: (err: unknown) => void;
+}
+
 export function createDeliveryStore(table: TableClient, partition: 'delivery' | 'report' | 'follow-up' = 'delivery') {
+  async function replaceOne(row: ReturnType<typeof toRow>, etag: string): Promise<string> {
+    try {
+      const result = await table.updateEntity(row, 'Replace', { etag });
+      return result.etag ?? '*';
+    } catch (err) {
+      if (statusOf(err) === 412 || statusOf(err) === 409) throw new DeliveryChangedError(`delivery ${row.rowKey} changed meanwhile`, { cause: err });
+      throw err;
+    }
+  }
+
+  const replaces = createGroupCommit<PendingReplace>({
+    partitionOf: () => partition,
+    sizeOf: (item) => item.row.value.length + 512,
+    keyOf: (item) => item.row.rowKey,
+    commitRound: async (round) => void (await Promise.all([...round.values()].map((batch) => commitReplaces(batch)))),
+  });
+
+  async function commitReplaces(batch: PendingReplace[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const result = await table.submitTransaction(batch.map((item): TransactionAction => ['update', item.row, 'Replace', { etag: item.etag }]));
+        // Sub-responses name their row when the service says so; otherwise they come in order.
+        batch.forEach((item, i) => item.resolve((result.subResponses.find((r) => r.rowKey === item.row.rowKey) ?? result.subResponses[i])?.etag ?? '*'));
+        return;
+      } catch {
+        // Nothing of the transaction was written: each record on its own, for its own answer.
+      }
+    }
+    await Promise.all(batch.map((item) => replaceOne(item.row, item.etag).then(item.resolve, item.reject)));
+  }
+
   async function read(id: string): Promise<StoredDelivery | undefined> {
     try {
       const row = await table.getEntity<Row>(partition, id);
@@ -108,14 +153,8 @@ export function createDeliveryStore(table: TableClient, partition: 'delivery' | 
     },
 
     /** Replaces the record if it is unchanged since `etag` was read; answers the new etag. */
-    async replace(record: DeliveryRecord, etag: string): Promise<string> {
-      try {
-        const result = await table.updateEntity(toRow(record, partition), 'Replace', { etag });
-        return result.etag ?? '*';
-      } catch (err) {
-        if (statusOf(err) === 412 || statusOf(err) === 409) throw new DeliveryChangedError(`delivery ${record.id} changed meanwhile`, { cause: err });
-        throw err;
-      }
+    replace(record: DeliveryRecord, etag: string): Promise<string> {
+      return new Promise<string>((resolve, reject) => replaces.add({ row: toRow(record, partition), etag, resolve, reject }));
     },
 
     /**

@@ -14,13 +14,19 @@
  * slot was taken, and two requests' delays differ, so the log must be stricter than GitHub's clock.
  * A 403/429 from GitHub pauses the whole installation (`pausedUntil`) for every instance.
  *
- * A short wait (up to `holdMs`) is spent in process, in the installation's line, instead of being
- * handed back: the slot is taken as soon as it frees, and the takers behind wait their turn in
- * order rather than each coming back as a delayed message to read the row again. A taker whose
- * turn would come later than that (slot-wait.ts, from the log this process last saw) is answered
- * at once, so waiting takers never fill the queue trigger's slots for long. The line is this
- * process's alone; the write under the ETag still decides between instances, so the hold changes
- * when a slot is taken, never how many.
+ * The takers of one installation in this process stand in one line, and the line is served in
+ * rounds, the way the intake commits its rows: every taker that joined while a round was being
+ * written is served by the next one, with one write for all of them (the dispatches of a fan-out
+ * ask together: one request for their slots, not one each, and no taker waits behind another's
+ * request). A round grants as many as the windows have room for, in order.
+ *
+ * A short wait (up to `holdMs`) is spent in process, in the line, instead of being handed back:
+ * the slots are taken as soon as they free, and the takers behind wait their turn in order rather
+ * than each coming back as a delayed message to read the row again. A taker whose turn would come
+ * later than that (slot-wait.ts, from the log this process last saw) is answered at once, so
+ * waiting takers never fill the queue trigger's slots for long. The line is this process's alone;
+ * the write under the ETag still decides between instances, so the line changes when a slot is
+ * taken, never how many.
  *
  * A slot usually costs one request: each process keeps the row as it last read or wrote it, ETag
  * included, and writes over that copy without reading it first. The copy is only as good as its
@@ -59,12 +65,10 @@ export function createRateBudget(options: RateBudgetOptions) {
   const minute = (options.minuteMs ?? 60_000) + (options.marginMs ?? 1000);
   const hour = (options.hourMs ?? 3_600_000) + (options.marginMs ?? 1000);
   const holdMs = options.holdMs ?? 1000;
-  // One taker at a time per installation in this process: instances still race through the ETag,
-  // but a process's own parallel dispatches do not fight over the row.
+  // Pauses of one installation, one at a time in this process (instances still race through the ETag).
   const queues = new Map<number, Promise<unknown>>();
-  // Takers in this process's line per installation, and the log it last read or wrote: only to
-  // estimate a newcomer's turn (a stale log misjudges a wait, never grants a slot).
-  const inLine = new Map<number, number>();
+  // The log this process last read or wrote per installation: only to estimate a taker's turn (a
+  // stale log misjudges a wait, never grants a slot).
   const lastSeen = new Map<number, BudgetLog>();
   const windows = [
     { lengthMs: minute, limit: options.perMinute },
@@ -99,29 +103,89 @@ export function createRateBudget(options: RateBudgetOptions) {
     }
   }
 
-  async function take(installationId: number): Promise<BudgetAnswer> {
+  /** Until the next try may find a slot: the pause, else the oldest stamp of a full window leaving it. */
+  function nextSlotIn(stamps: readonly number[], pausedUntil: number, at: number): number {
+    if (pausedUntil > at) return pausedUntil - at;
+    const inMinute = stamps.filter((s) => s > at - minute);
+    if (inMinute.length >= options.perMinute) return (inMinute[inMinute.length - options.perMinute] as number) + minute - at;
+    if (stamps.length >= options.perHour) return (stamps[stamps.length - options.perHour] as number) + hour - at;
+    return 0;
+  }
+
+  /** Takes up to `wanted` slots in one write; answers how many, and the wait for the next one when not all. */
+  async function takeMany(installationId: number, wanted: number): Promise<{ granted: number; waitMs: number }> {
     for (;;) {
       const copy = copies.get(installationId);
       const current = copy ?? (await read(installationId));
       lastSeen.set(installationId, current);
       const at = now();
-      let denied: BudgetAnswer | undefined;
       const stamps = current.stamps.filter((s) => s > at - hour);
-      const inMinute = stamps.filter((s) => s > at - minute);
-      if (current.pausedUntil > at) denied = { granted: false, waitMs: current.pausedUntil - at };
-      else if (inMinute.length >= options.perMinute) denied = { granted: false, waitMs: (inMinute[inMinute.length - options.perMinute] as number) + minute - at };
-      else if (stamps.length >= options.perHour) denied = { granted: false, waitMs: (stamps[stamps.length - options.perHour] as number) + hour - at };
-      if (denied) {
-        if (!copy) return denied;
-        // Said by the copy: asked again of the row itself.
+      const inMinute = stamps.filter((s) => s > at - minute).length;
+      const room = current.pausedUntil > at ? 0 : Math.max(0, Math.min(options.perMinute - inMinute, options.perHour - stamps.length));
+      const granted = Math.min(wanted, room);
+      // A "no", even to some of them, is asked of the row itself, never said by the copy.
+      if (granted < wanted && copy) {
         copies.delete(installationId);
         continue;
       }
-      stamps.push(at);
+      if (granted === 0) return { granted, waitMs: nextSlotIn(stamps, current.pausedUntil, at) };
+      for (let i = 0; i < granted; i++) stamps.push(at);
       if (await write(installationId, stamps, current.pausedUntil, current.etag)) {
         lastSeen.set(installationId, { stamps, pausedUntil: current.pausedUntil });
-        return { granted: true };
+        return { granted, waitMs: granted < wanted ? nextSlotIn(stamps, current.pausedUntil, at) : 0 };
       }
+    }
+  }
+
+  interface Taker {
+    /** Milliseconds this taker has waited in line so far (waits slept, not read off `now`). */
+    held: number;
+    readonly answer: (answer: BudgetAnswer) => void;
+    readonly fail: (err: unknown) => void;
+  }
+  interface Line {
+    waiting: Taker[];
+    /** Takers in line, the round being written included. */
+    size: number;
+    serving: boolean;
+  }
+  const lines = new Map<number, Line>();
+
+  /** Serves an installation's line round by round until nobody is left in it. */
+  async function serve(installationId: number, line: Line): Promise<void> {
+    line.serving = true;
+    try {
+      // Takers asking in the same turn of the event loop (a fan-out's dispatches) share the first round.
+      await new Promise((resolve) => setImmediate(resolve));
+      while (line.waiting.length > 0) {
+        const round = line.waiting.splice(0);
+        let result: { granted: number; waitMs: number };
+        try {
+          result = await takeMany(installationId, round.length);
+        } catch (err) {
+          for (const taker of round) taker.fail(err);
+          continue;
+        }
+        for (const taker of round.slice(0, result.granted)) taker.answer({ granted: true });
+        const rest = round.slice(result.granted);
+        if (rest.length === 0) continue;
+        // Those whose turn comes within their hold wait for it, in order; the others are told when.
+        const seen = lastSeen.get(installationId) ?? { stamps: [], pausedUntil: 0 };
+        const at = now();
+        const staying: Taker[] = [];
+        rest.forEach((taker, position) => {
+          const waitMs = position === 0 ? result.waitMs : slotWait(seen, windows, at, position);
+          if (taker.held + waitMs <= holdMs) staying.push(taker);
+          else taker.answer({ granted: false, waitMs });
+        });
+        if (staying.length === 0) continue;
+        await new Promise((resolve) => setTimeout(resolve, result.waitMs));
+        for (const taker of staying) taker.held += result.waitMs;
+        line.waiting.unshift(...staying);
+      }
+    } finally {
+      line.serving = false;
+      if (line.size === 0 && lines.get(installationId) === line) lines.delete(installationId);
     }
   }
 
@@ -137,30 +201,22 @@ export function createRateBudget(options: RateBudgetOptions) {
 
   return {
     /** Takes one slot, waiting up to `holdMs` for it, or says how long until one frees up. */
-    async acquire(installationId: number): Promise<BudgetAnswer> {
-      const ahead = inLine.get(installationId) ?? 0;
+    acquire(installationId: number): Promise<BudgetAnswer> {
+      let line = lines.get(installationId);
+      if (!line) lines.set(installationId, (line = { waiting: [], size: 0, serving: false }));
       const seen = lastSeen.get(installationId);
-      if (ahead > 0 && seen) {
-        const waitMs = slotWait(seen, windows, now(), ahead);
-        if (waitMs > holdMs) return { granted: false, waitMs };
+      if (line.size > 0 && seen) {
+        const waitMs = slotWait(seen, windows, now(), line.size);
+        if (waitMs > holdMs) return Promise.resolve({ granted: false, waitMs });
       }
-      inLine.set(installationId, ahead + 1);
-      try {
-        return await serial(installationId, async () => {
-          // Counted in waits slept, not on `now`: a test's pinned clock cannot hold a taker forever.
-          let held = 0;
-          for (;;) {
-            const answer = await take(installationId);
-            if (answer.granted || held + answer.waitMs > holdMs) return answer;
-            await new Promise((resolve) => setTimeout(resolve, answer.waitMs));
-            held += answer.waitMs;
-          }
-        });
-      } finally {
-        const left = (inLine.get(installationId) ?? 1) - 1;
-        if (left > 0) inLine.set(installationId, left);
-        else inLine.delete(installationId);
-      }
+      const joined = line;
+      joined.size++;
+      const answer = new Promise<BudgetAnswer>((resolve, reject) => {
+        const leave = () => void joined.size--;
+        joined.waiting.push({ held: 0, answer: (a) => (leave(), resolve(a)), fail: (err) => (leave(), reject(err)) });
+      });
+      if (!joined.serving) void serve(installationId, joined);
+      return answer;
     },
 
     /** GitHub said the installation is limited: nobody sends for it before `until` (epoch ms). */

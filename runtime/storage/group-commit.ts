@@ -1,8 +1,9 @@
 /**
- * The round loop of the ingress's two group commits (the intake's rows, persist-deliveries.ts;
- * the router's updates, batch-delivery-updates.ts). Items added while a round is in flight form
- * the next one; a round takes, per partition, as much as one table transaction holds (Azure
- * Tables: 100 operations and 4 MiB, kept to 3.5 MiB here) and the rest waits for the round after.
+ * The round loop of Zekt's group commits: the ingress's (the intake's rows, persist-deliveries.ts;
+ * the router's updates, batch-delivery-updates.ts) and the tenant's (its delivery records' writes,
+ * tenant/dispatch/delivery-store.ts). Items added while a round is in flight form the next one; a
+ * round takes, per partition, as much as one table transaction holds (Azure Tables: 100
+ * operations and 4 MiB, kept to 3.5 MiB here) and the rest waits for the round after.
  * `commitRound` answers each item's caller itself; it must not throw.
  */
 const maxBatchOperations = 100;

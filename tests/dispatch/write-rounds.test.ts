@@ -1,0 +1,99 @@
+/**
+ * The tenant's writes in rounds (storage/group-commit.ts): takers of one installation's budget
+ * asking together share one write of its row, and delivery records replaced together share one
+ * transaction — with the same answers as one request each: never a slot over the budget, and a
+ * record changed meanwhile refused on its own while the others are written.
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
+import { expect } from 'chai';
+import { createRateBudget } from '../../runtime/tenant/dispatch/rate-budget.ts';
+import { createDeliveryStore, DeliveryChangedError, type StoredDelivery } from '../../runtime/tenant/dispatch/delivery-store.ts';
+import type { DeliveryRecord } from '../../runtime/tenant/dispatch/delivery-record.ts';
+import { sharedStorage, uniqueName } from '../support/azurite.ts';
+
+/** The requests made to one table while `during` runs, as `<method> <path>`. */
+async function requestsTo(tableName: string, during: () => Promise<void>): Promise<string[]> {
+  const seen: string[] = [];
+  const onRequest = (message: unknown) => {
+    const request = (message as { request: ClientRequest }).request;
+    const path = decodeURIComponent(request.path.split('?')[0] ?? '');
+    if (path.includes(`/${tableName}`) || path.endsWith('/$batch')) seen.push(`${request.method} ${path.replace(/^.*\//, '')}`);
+  };
+  subscribe('http.client.request.start', onRequest);
+  try {
+    await during();
+  } finally {
+    unsubscribe('http.client.request.start', onRequest);
+  }
+  return seen;
+}
+
+async function freshTable() {
+  const storage = await sharedStorage();
+  const name = uniqueName('rounds');
+  const table = storage.table(name);
+  await table.createTable();
+  return { table, name };
+}
+
+describe('orchestration: the tenant\'s writes in rounds', () => {
+  it('serves takers asking together with one write of the budget row', async () => {
+    const { table, name } = await freshTable();
+    const budget = createRateBudget({ table, perMinute: 10, perHour: 100, marginMs: 0 });
+    let answers: { granted: boolean }[] = [];
+    const requests = await requestsTo(name, async () => {
+      answers = await Promise.all(Array.from({ length: 5 }, () => budget.acquire(3)));
+    });
+    expect(answers.map((a) => a.granted)).to.deep.equal([true, true, true, true, true]);
+    // The row is read (it does not exist yet) and created once with the five stamps.
+    expect(requests.filter((r) => r.startsWith('POST') || r.startsWith('PUT') || r.startsWith('MERGE'))).to.have.length(1);
+    expect(await budget.stamps(3)).to.have.length(5);
+  });
+
+  it('grants a round no more than the window has room for, in order, and tells the rest when', async () => {
+    const { table } = await freshTable();
+    let at = 5_000_000;
+    const budget = createRateBudget({ table, perMinute: 3, perHour: 100, marginMs: 0, holdMs: 0, now: () => at });
+    const answers = await Promise.all(Array.from({ length: 5 }, () => budget.acquire(4)));
+    expect(answers.map((a) => a.granted)).to.deep.equal([true, true, true, false, false]);
+    for (const answer of answers.slice(3)) expect(answer.granted ? 0 : answer.waitMs).to.equal(60_000);
+    expect(await budget.stamps(4)).to.deep.equal([at, at, at]);
+    // The next minute has room for three again.
+    at += 60_001;
+    const later = await Promise.all(Array.from({ length: 4 }, () => budget.acquire(4)));
+    expect(later.map((a) => a.granted)).to.deep.equal([true, true, true, false]);
+  });
+
+  it('replaces records changed together in one transaction, and refuses only the one whose ETag is stale', async () => {
+    const { table, name } = await freshTable();
+    const store = createDeliveryStore(table);
+    const at = new Date().toISOString();
+    const record = (id: string): DeliveryRecord => ({
+      id, eventId: 'e1', consumer: { id: 1, fullName: 'acme/deploy' }, eventType: 'zekt', status: 'queued',
+      attempts: 0, retries: 0, generation: 1, correlationId: `c-${id}`, createdAt: at, updatedAt: at,
+    });
+    const created = await store.createAllIfAbsent(['e1.1', 'e1.2', 'e1.3'].map(record));
+    const [one, two, three] = created as [StoredDelivery, StoredDelivery, StoredDelivery];
+    let outcomes: PromiseSettledResult<string>[] = [];
+    const requests = await requestsTo(name, async () => {
+      outcomes = await Promise.allSettled([
+        store.replace({ ...one.record, status: 'dispatched' }, one.etag),
+        store.replace({ ...two.record, status: 'dispatched' }, two.etag),
+      ]);
+    });
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'fulfilled']);
+    expect(requests, 'one transaction').to.deep.equal(['POST $batch']);
+    // A round with a stale ETag (record two was just replaced): nothing of the transaction is
+    // written, then each on its own — three is written, two is refused.
+    const again = await Promise.allSettled([
+      store.replace({ ...two.record, status: 'dead' }, two.etag),
+      store.replace({ ...three.record, status: 'dispatched' }, three.etag),
+    ]);
+    expect(again[0].status).to.equal('rejected');
+    expect((again[0] as PromiseRejectedResult).reason).to.be.instanceOf(DeliveryChangedError);
+    expect(again[1].status).to.equal('fulfilled');
+    expect((await store.read('e1.2'))?.record.status).to.equal('dispatched');
+    expect((await store.read('e1.3'))?.record.status).to.equal('dispatched');
+  });
+});
