@@ -15,7 +15,7 @@ import { createInstallationRegistry } from '../platform/installation-registry.ts
 import type { AppRequest } from '../github/create-app-request.ts';
 import { createDeliveryCommitter } from './persist-deliveries.ts';
 import { createDeliveryStore } from './delivery-store.ts';
-import { deliveryPartition, type DeliveryRecord } from './delivery-record.ts';
+import { deliveryPartition } from './delivery-record.ts';
 import { createGitHubWebhookHandler } from './receive-github-webhook.ts';
 import { batchDeliveryUpdates } from './batch-delivery-updates.ts';
 import { createRouter, type TenantWebhookLookup } from './route-delivery.ts';
@@ -86,7 +86,7 @@ export function createIngress(deps: IngressDeps) {
     queue,
     payloads,
     inlineBodyBytes: deps.config.inlineBodyBytes,
-    ...(deps.routeInProcess === false ? {} : { routeHere: (rows: readonly DeliveryRecord[], duplicateIds: readonly string[]) => router.takeStored(rows, duplicateIds) }),
+    ...(deps.routeInProcess === false ? {} : { routeHere: router }),
     log,
   });
 

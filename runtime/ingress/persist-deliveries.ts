@@ -6,13 +6,15 @@
  * reverse.
  *
  * Routing is assured one of two ways. The router of this process (`routeHere`, route-delivery.ts
- * `takeStored`) takes the round's rows as they were stored and routes them at once: no queue
- * message to send, receive and delete, no row to read back. If this process dies before it
- * finishes, the rows stay `received` (or their claim runs out) and the sweeper announces them
- * again. When there is no router here, or it declines (it has too many in hand), the round is
- * announced on the router's queue instead: written at the same time as the rows, and a failed
- * announcement fails the round's requests, whose rows stay `received` — GitHub's retry finds the
- * row, is announced again with its own round, and only then is answered as a duplicate.
+ * `reserve`) takes the round before it is written: its rows are inserted already claimed by it
+ * (`leaseUntil`, so no other router touches them and it writes no claim of its own), and once
+ * stored they are handed to it as the table answered them, routed at once: no queue message to
+ * send, receive and delete, no row to read back. If this process dies before it finishes, the
+ * claim runs out and the sweeper announces the rows again. When there is no router here, or it
+ * declines (it has too many in hand), the round is announced on the router's queue instead:
+ * written at the same time as the rows, and a failed announcement fails the round's requests,
+ * whose rows stay `received` — GitHub's retry finds the row, is announced again with its own
+ * round, and only then is answered as a duplicate.
  *
  * Dedupe costs no extra round trip: rows are inserted with `create`, which fails on an existing
  * row key (the GitHub delivery id). Only then are the conflicting ids looked up and answered as
@@ -30,6 +32,14 @@ import { statusOf } from '../storage/status-of.ts';
 import { createGroupCommit } from '../storage/group-commit.ts';
 
 export type PersistOutcome = 'stored' | 'duplicate';
+
+/** A router's promise to take a round: its rows are written claimed until `leaseUntil`, then handed over. */
+export interface RouteReservation {
+  /** The claim the round's new rows are inserted with (none: they are inserted unclaimed). */
+  readonly leaseUntil?: string;
+  /** Called once, with what the round stored and the ids it found stored already. */
+  handOver(stored: readonly DeliveryRecord[], duplicateIds: readonly string[]): void;
+}
 
 export interface DeliveryCommitter {
   /** Resolves once the delivery is stored and announced (or known to be a duplicate). */
@@ -58,11 +68,8 @@ export interface DeliveryCommitterOptions {
   readonly payloads: ContainerClient;
   /** Bodies up to this many bytes stay inline in the row (Azure caps a binary property at 64 KiB). */
   readonly inlineBodyBytes: number;
-  /**
-   * The router of this process: takes the rows of a round just stored (and the ids of its
-   * duplicates) and answers true, or false when it will not take them now (then they are announced).
-   */
-  readonly routeHere?: (stored: readonly DeliveryRecord[], duplicateIds: readonly string[]) => boolean;
+  /** The router of this process, which takes rounds before they are written (route-delivery.ts `reserve`). */
+  readonly routeHere?: { reserve(count: number): RouteReservation | undefined };
   readonly log: Logger;
 }
 
@@ -87,24 +94,23 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
    */
   async function commitRound(round: Map<string, Pending[]>): Promise<void> {
     const ids = [...new Set([...round.values()].flatMap((batch) => batch.map((item) => item.record.deliveryId)))];
-    const writes = Promise.all([...round.values()].map((batch) => writeBatch(batch)));
-    const announce = (deliveryIds: readonly string[]) =>
-      announceDeliveries(options.queue, deliveryIds).then(
-        () => undefined,
-        (err: unknown) => ({ err }),
-      );
+    const reservation = options.routeHere?.reserve([...round.values()].reduce((n, batch) => n + batch.length, 0));
+    const writes = Promise.all([...round.values()].map((batch) => writeBatch(batch, reservation?.leaseUntil)));
     let results: WrittenBatch[];
     let announced: { err: unknown } | undefined;
-    if (options.routeHere) {
+    if (reservation) {
       results = await writes;
-      const rows = results.flatMap((r) => r.rows);
       const duplicateIds = [...new Set(results.flatMap((r) => r.duplicates.map((item) => item.record.deliveryId)))];
-      // Declined (a backlog here): the queue holds the round instead, and any instance routes it.
-      if ((rows.length > 0 || duplicateIds.length > 0) && !options.routeHere(rows, duplicateIds)) {
-        announced = await announce([...rows.map((r) => r.deliveryId), ...duplicateIds]);
-      }
+      reservation.handOver(results.flatMap((r) => r.rows), duplicateIds);
     } else {
-      [results, announced] = await Promise.all([writes, announce(ids)]);
+      // Declined, or no router here: the queue holds the round, and any instance routes it.
+      [results, announced] = await Promise.all([
+        writes,
+        announceDeliveries(options.queue, ids).then(
+          () => undefined,
+          (err: unknown) => ({ err }),
+        ),
+      ]);
     }
     const stored = results.flatMap((r) => r.stored);
     const duplicates = results.flatMap((r) => r.duplicates);
@@ -123,7 +129,7 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
    * stored, each with the ETag of its insert) and the duplicates, both answered by the round; fails
    * the rest itself.
    */
-  async function writeBatch(batch: Pending[]): Promise<WrittenBatch> {
+  async function writeBatch(batch: Pending[], leaseUntil: string | undefined): Promise<WrittenBatch> {
     const partition = (batch[0] as Pending).record.partition;
     // The same delivery id twice in one batch: the first one is written, the rest are duplicates.
     const byId = new Map<string, Pending>();
@@ -135,7 +141,7 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
     let toWrite = [...byId.values()];
     let rows: DeliveryRecord[] = [];
     try {
-      let unwritten: DeliveryEntity[] = await Promise.all(toWrite.map((item) => entityFor(item)));
+      let unwritten: DeliveryEntity[] = await Promise.all(toWrite.map((item) => entityFor(item, leaseUntil)));
       for (let attempt = 1; unwritten.length > 0; attempt++) {
         const { conflicts, etags } = await tryInsert(unwritten);
         if (conflicts.size === 0) {
@@ -156,14 +162,15 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
     }
   }
 
-  async function entityFor(item: Pending): Promise<DeliveryEntity> {
-    if (item.packed.length <= options.inlineBodyBytes) return toEntity({ ...item.record, body: item.packed, bodyEncoding: 'deflate-raw' });
+  async function entityFor(item: Pending, leaseUntil: string | undefined): Promise<DeliveryEntity> {
+    const record = leaseUntil ? { ...item.record, leaseUntil } : item.record;
+    if (item.packed.length <= options.inlineBodyBytes) return toEntity({ ...record, body: item.packed, bodyEncoding: 'deflate-raw' });
     const blobName = `${item.record.deliveryId}.json`;
     // Written before the row, so a row never points at a missing blob.
     await options.payloads.uploadBlockBlob(blobName, item.rawBody, item.rawBody.length, {
       blobHTTPHeaders: { blobContentType: 'application/json' },
     });
-    return toEntity({ ...item.record, bodyBlob: blobName });
+    return toEntity({ ...record, bodyBlob: blobName });
   }
 
   /**

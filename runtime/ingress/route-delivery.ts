@@ -6,10 +6,11 @@
  * and end delivered or dead-lettered with the reason kept. Every step is an ETag-guarded update of
  * the delivery's own record, so a repeated announcement never forwards a delivery twice.
  *
- * Two ways in: the rows the intake of this process has just stored (`takeStored`, routed at once
- * from the copies the intake holds, not read back: the claim's ETag makes each copy prove itself
- * current, and the row is read when it is not), and announcements on the router's queue (retries,
- * the sweeper's, releases, replays, and the rounds `takeStored` declined).
+ * Two ways in: the rounds the intake of this process stores (`reserve`: their rows are inserted
+ * already claimed by this router, and routed at once from the copies the intake holds, neither
+ * claimed again nor read back: no other router touches a claimed row, so the copy is the row), and
+ * announcements on the router's queue (retries, the sweeper's, releases, replays, and the rounds
+ * `reserve` declined), whose rows are read and claimed under their ETag.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -20,6 +21,7 @@ import { forwardedEvents, registryEvents, type DeliveryRecord } from './delivery
 import { DeliveryChangedError, DeliveryNotFoundError, type DeliveryStore } from './delivery-store.ts';
 import { forwardToTenant, type ForwardSecrets } from './forward-to-tenant.ts';
 import { announceDeliveries, type RouteAnnouncement } from './route-announcement.ts';
+import type { RouteReservation } from './persist-deliveries.ts';
 import { isRetryableStatus, nextRetryDelay, parseRetryAfter } from './retry-schedule.ts';
 
 /** Where a tenant takes its deliveries; undefined while the tenant is not ready. */
@@ -33,8 +35,8 @@ export interface RouterOptions {
   /** The router's own queue: retries are announced on it with a visibility delay. */
   readonly queue: QueueClient;
   /**
-   * Deliveries `takeStored` holds at once, at most (1,000 by default); beyond it a round is
-   * declined and announced on the queue, where any instance takes it.
+   * Deliveries handed over by the intake held at once, at most (1,000 by default); beyond it a
+   * round is declined and announced on the queue, where any instance takes it.
    */
   readonly maxInHand?: number;
   readonly retrySchedule: readonly number[];
@@ -56,7 +58,7 @@ const missingRowRetryMs: readonly number[] = [20, 100, 400, 1500];
  */
 export const forwardsPerTenant = 32;
 
-/** A route taken from the intake that failed part-way is announced again after this long. */
+/** A route taken from the intake that failed part-way is announced again this long after its claim runs out. */
 const failedInHandRetrySeconds = 1;
 
 const terminal = new Set(['delivered', 'handled', 'ignored', 'dead', 'parked']);
@@ -124,28 +126,28 @@ export function createRouter(options: RouterOptions) {
     };
   }
 
-  /** `stored`: the row as the intake of this process just wrote it (not read back; the claim checks it). */
-  async function routeOne(deliveryId: string, lookups: Lookups = sharedLookups(), stored?: DeliveryRecord): Promise<void> {
+  /** `claimed`: the row as the intake of this process inserted it, claimed by this router (not read back, not claimed again). */
+  async function routeOne(deliveryId: string, lookups: Lookups = sharedLookups(), claimed?: DeliveryRecord): Promise<void> {
     const log = options.log.child({ deliveryId });
-    const found = stored ?? (await getAnnounced(deliveryId));
+    const found = claimed ?? (await getAnnounced(deliveryId));
     if (!found) return log.warn('announced delivery has no row: its write failed, or it was purged');
     let record = found;
     const at = now();
     if (terminal.has(record.status)) return;
     if (record.status === 'retrying' && record.nextAttemptAt && Date.parse(record.nextAttemptAt) > at.getTime() + 1000) return;
-    if (record.leaseUntil && Date.parse(record.leaseUntil) > at.getTime()) return log.debug('another router holds this delivery');
+    if (!claimed && record.leaseUntil && Date.parse(record.leaseUntil) > at.getTime()) return log.debug('another router holds this delivery');
     // The binding and the tenant's address are read while the claim is written (one wait, not
     // three). An installation event changes the binding first, so it reads it only afterwards.
     if (record.installationId !== undefined && forwardedEvents.has(record.event) && !registryEvents.has(record.event)) prefetch(lookups, record.installationId);
 
-    // Claim: one router per delivery at a time.
-    try {
-      record = await options.deliveries.update({ ...record, leaseUntil: leaseFrom(at) });
-    } catch (err) {
-      // The row changed (or went) since the intake wrote it: decide again from the row as it is now.
-      if (stored && (err instanceof DeliveryChangedError || err instanceof DeliveryNotFoundError)) return routeOne(deliveryId, lookups);
-      if (err instanceof DeliveryChangedError) return log.debug('another router claimed this delivery');
-      throw err;
+    // Claim: one router per delivery at a time (a row inserted claimed by this router already is).
+    if (!claimed) {
+      try {
+        record = await options.deliveries.update({ ...record, leaseUntil: leaseFrom(at) });
+      } catch (err) {
+        if (err instanceof DeliveryChangedError) return log.debug('another router claimed this delivery');
+        throw err;
+      }
     }
 
     const finish = (changes: Partial<DeliveryRecord>) => {
@@ -246,37 +248,58 @@ export function createRouter(options: RouterOptions) {
   let inHand = 0;
   const maxInHand = options.maxInHand ?? 1000;
 
+  /**
+   * Routes a round the intake handed over, in the background: its new rows (claimed by this
+   * router) and its duplicates' ids (read and claimed as announced ones are). A route that fails
+   * part-way (storage refused a write) is announced for another try once the claim has run out;
+   * if even that fails, the row waits for the sweeper.
+   */
+  function routeInHand(rows: readonly DeliveryRecord[], duplicateIds: readonly string[]): void {
+    const routes = [...rows.map((row) => ({ id: row.deliveryId, row })), ...duplicateIds.map((id) => ({ id, row: undefined }))];
+    if (routes.length === 0) return;
+    inHand += routes.length;
+    const lookups = sharedLookups();
+    void Promise.all(
+      routes.map(({ id, row }) =>
+        routeOne(id, lookups, row)
+          .then(() => undefined, (err: unknown) => ({ id, err, leaseUntil: row?.leaseUntil }))
+          .finally(() => inHand--),
+      ),
+    ).then(async (outcomes) => {
+      const failed = outcomes.filter((o) => o !== undefined);
+      if (failed.length === 0) return;
+      // Until the claim runs out, no router (this one included) takes the row.
+      const claimLeftMs = Math.max(0, ...failed.map((f) => (f.leaseUntil ? Date.parse(f.leaseUntil) - now().getTime() : 0)));
+      const delaySeconds = Math.ceil(claimLeftMs / 1000) + failedInHandRetrySeconds;
+      options.log.warn({ deliveries: failed.length, delaySeconds, err: failed[0]?.err }, 'routing failed part-way; announced for another try');
+      await announceDeliveries(options.queue, failed.map((f) => f.id), delaySeconds).catch((err: unknown) =>
+        options.log.error({ err, deliveries: failed.length }, 'could not announce deliveries whose routing failed; the sweeper will'),
+      );
+    });
+  }
+
   return {
     routeOne: (deliveryId: string) => routeOne(deliveryId),
     /**
-     * The intake of this process hands over the rows of a round it has just stored (and the ids of
-     * its duplicates, whose rows are read): routed now, in the background. Answers false, taking
-     * nothing, when that would put more than `maxInHand` in hand: the intake announces them instead.
-     * A route that fails part-way (storage unreachable) is announced for another try; if even that
-     * fails, the row waits for the sweeper.
+     * The intake of this process offers a round of `count` deliveries before writing it: taken
+     * unless that would put more than `maxInHand` in hand (then it is announced instead). The new
+     * rows are inserted claimed by this router (`leaseUntil`) and handed over once stored.
      */
-    takeStored(rows: readonly DeliveryRecord[], duplicateIds: readonly string[] = []): boolean {
-      const count = rows.length + duplicateIds.length;
-      if (inHand + count > maxInHand) return false;
+    reserve(count: number): RouteReservation | undefined {
+      if (inHand + count > maxInHand) return undefined;
       inHand += count;
-      const lookups = sharedLookups();
-      const routes = [...rows.map((row) => ({ id: row.deliveryId, row })), ...duplicateIds.map((id) => ({ id, row: undefined }))];
-      void Promise.all(
-        routes.map(({ id, row }) =>
-          routeOne(id, lookups, row)
-            .then(() => undefined, (err: unknown) => ({ id, err }))
-            .finally(() => inHand--),
-        ),
-      ).then(async (outcomes) => {
-        const failed = outcomes.filter((o): o is { id: string; err: unknown } => o !== undefined);
-        if (failed.length === 0) return;
-        options.log.warn({ deliveries: failed.length, err: failed[0]?.err }, 'routing failed part-way; announced for another try');
-        await announceDeliveries(options.queue, failed.map((f) => f.id), failedInHandRetrySeconds).catch((err: unknown) =>
-          options.log.error({ err, deliveries: failed.length }, 'could not announce deliveries whose routing failed; the sweeper will'),
-        );
-      });
-      return true;
+      let handed = false;
+      return {
+        leaseUntil: leaseFrom(now()),
+        handOver: (rows, duplicateIds) => {
+          if (handed) return;
+          handed = true;
+          inHand -= count;
+          routeInHand(rows, duplicateIds);
+        },
+      };
     },
+
     /** The queue handler: every delivery of one announcement, in parallel (forwards at most `forwardsPerTenant` per tenant). */
     async handleAnnouncement(message: unknown): Promise<void> {
       const announcement = message as Partial<RouteAnnouncement>;

@@ -1,10 +1,9 @@
 /**
- * The intake hands the rows of each round it stores to the router of its own process
- * (route-delivery.ts `takeStored`): routed at once, with no queue message and no read back. A copy
- * that is no longer the row (another router delivered it, an operator replayed it, the purge
- * removed it) is caught by the claim's ETag and the row is read instead — nothing is forwarded
- * twice, nothing is lost. A router with too much in hand declines, and the round is announced on
- * the queue; a route that fails part-way is announced for another try.
+ * The intake hands each round it stores to the router of its own process (route-delivery.ts
+ * `reserve`): the rows are inserted claimed by that router and routed at once — no queue message,
+ * no claim of its own, no read back — and no other router touches them meanwhile. A router with
+ * too much in hand declines, and the round is announced on the queue; a route that fails part-way
+ * is announced for another try once its claim has run out.
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
@@ -17,7 +16,7 @@ import { createRouter } from '../../runtime/ingress/route-delivery.ts';
 import { decodeQueueMessage } from '../../runtime/storage/queue-message.ts';
 import { memoryLogger } from '../support/logs.ts';
 
-describe('ingress: rows handed from the intake to the router of its process', () => {
+describe('ingress: rounds handed from the intake to the router of its process', () => {
   let h: IngressHarness;
   beforeEach(async () => {
     // The harness's own router is off: each test builds the intake and router pair it looks at.
@@ -30,21 +29,26 @@ describe('ingress: rows handed from the intake to the router of its process', ()
   const queue = () => h.storage.queue('ingress-deliveries');
   const tenant = () => h.tenants.get('acme') as NonNullable<ReturnType<IngressHarness['tenants']['get']>>;
 
-  /** The announcements in the queue (taken out of it). */
+  /** The announcements visible in the queue (taken out of it). */
   async function takeAnnouncements(): Promise<unknown[]> {
     const { receivedMessageItems } = await queue().receiveMessages({ numberOfMessages: 32 });
     for (const m of receivedMessageItems) await queue().deleteMessage(m.messageId, m.popReceipt);
     return receivedMessageItems.map((m) => decodeQueueMessage(m.messageText));
   }
 
-  /** An intake and router pair on the harness's storage, the router's row reads counted. */
-  function pair(options: { maxInHand?: number; deliveries?: (store: DeliveryStore) => DeliveryStore; hand?: 'router' | 'keep' } = {}) {
+  /** An intake and router pair on the harness's storage, the router's row reads and writes counted. */
+  function pair(options: { maxInHand?: number; deliveries?: (store: DeliveryStore) => DeliveryStore } = {}) {
     const table = h.storage.table('deliveries');
     const payloads = h.storage.container('webhook-payloads');
     const store = createDeliveryStore(table, payloads, deliveryPartition);
     const reads: string[] = [];
-    const counted: DeliveryStore = { ...store, get: (deliveryId) => (reads.push(deliveryId), store.get(deliveryId)) };
-    const { log, lines } = memoryLogger();
+    const writes: string[] = [];
+    const counted: DeliveryStore = {
+      ...store,
+      get: (deliveryId) => (reads.push(deliveryId), store.get(deliveryId)),
+      update: (record) => (writes.push(record.deliveryId), store.update(record)),
+    };
+    const { log } = memoryLogger();
     const router = createRouter({
       deliveries: options.deliveries ? options.deliveries(counted) : counted,
       installations: h.ingress.installations,
@@ -56,18 +60,15 @@ describe('ingress: rows handed from the intake to the router of its process', ()
       log,
       ...(options.maxInHand !== undefined ? { maxInHand: options.maxInHand } : {}),
     });
-    // `keep`: the rows are kept here instead, for a test to hand over later.
-    const kept: DeliveryRecord[] = [];
-    const routeHere = options.hand === 'keep' ? (rows: readonly DeliveryRecord[]) => (kept.push(...rows), true) : (rows: readonly DeliveryRecord[], ids: readonly string[]) => router.takeStored(rows, ids);
-    const committer = createDeliveryCommitter({ table, queue: queue(), payloads, inlineBodyBytes: 48 * 1024, routeHere, log });
-    return { router, committer, reads, kept, lines };
+    const committer = createDeliveryCommitter({ table, queue: queue(), payloads, inlineBodyBytes: 48 * 1024, routeHere: router, log });
+    return { router, committer, reads, writes };
   }
 
   const body = Buffer.from(JSON.stringify(workflowRunPayload()));
-  function record(deliveryId: string, installationId = 4242): DeliveryRecord {
+  function record(deliveryId: string): DeliveryRecord {
     const at = new Date().toISOString();
     return {
-      deliveryId, partition: deliveryPartition(deliveryId), event: 'workflow_run', action: 'completed', installationId,
+      deliveryId, partition: deliveryPartition(deliveryId), event: 'workflow_run', action: 'completed', installationId: 4242,
       signature: 'sha256', receivedAt: at, status: 'received', attempts: 0, updatedAt: at, bodyBytes: body.length,
     };
   }
@@ -75,8 +76,8 @@ describe('ingress: rows handed from the intake to the router of its process', ()
     for (const id of ids) expect((await h.ingress.deliveries.get(id)).status).to.equal('delivered');
   });
 
-  it('routes what its intake stored without a queue message and without reading a row back', async () => {
-    const { committer, reads } = pair();
+  it('routes what its intake stored with one write per delivery: no queue message, no claim, no read back', async () => {
+    const { committer, reads, writes } = pair();
     const ids = [randomUUID(), randomUUID(), randomUUID()];
     // Two in one round (a transaction), one alone (a single insert).
     expect(await Promise.all(ids.slice(0, 2).map((id) => committer.persist(record(id), body)))).to.deep.equal(['stored', 'stored']);
@@ -84,7 +85,25 @@ describe('ingress: rows handed from the intake to the router of its process', ()
     await delivered(ids);
     expect(tenant().received.map((r) => r.id).sort()).to.deep.equal([...ids].sort());
     expect(reads, 'rows read back').to.deep.equal([]);
-    expect((await queue().peekMessages({ numberOfMessages: 32 })).peekedMessageItems, 'announcements').to.deep.equal([]);
+    expect(writes.sort(), 'one write each: its outcome').to.deep.equal([...ids].sort());
+    expect((await queue().getProperties()).approximateMessagesCount, 'announcements').to.equal(0);
+  });
+
+  it('inserts the rows claimed by the router it hands them to: another router leaves them alone', async () => {
+    const holder = pair();
+    // A router that has taken a round and not routed it yet (its process is busy, or died).
+    const held = holder.router.reserve(1);
+    expect(held?.leaseUntil).to.be.a('string');
+    const holding = { reserve: () => ({ leaseUntil: held?.leaseUntil as string, handOver: () => undefined }) };
+    const intake = createDeliveryCommitter({ table: h.storage.table('deliveries'), queue: queue(), payloads: h.storage.container('webhook-payloads'), inlineBodyBytes: 48 * 1024, routeHere: holding, log: memoryLogger().log });
+    const id = randomUUID();
+    expect(await intake.persist(record(id), body)).to.equal('stored');
+    expect((await h.ingress.deliveries.get(id)).leaseUntil).to.equal(held?.leaseUntil);
+    // The sweeper's announcement reaches another router meanwhile: the row is not its to forward.
+    await h.ingress.router.routeOne(id);
+    expect(tenant().received).to.deep.equal([]);
+    expect((await h.ingress.deliveries.get(id)).status).to.equal('received');
+    held?.handOver([], []);
   });
 
   it('routes a duplicate again from its row (its first copy may still be waiting), and forwards it once', async () => {
@@ -97,54 +116,19 @@ describe('ingress: rows handed from the intake to the router of its process', ()
     expect(tenant().received).to.deep.equal([{ id, status: 200 }]);
   });
 
-  it('forwards once when another router delivered the row before the copy was routed', async () => {
-    const { committer, router, kept } = pair({ hand: 'keep' });
-    const id = randomUUID();
-    await committer.persist(record(id), body);
-    await h.ingress.router.routeOne(id); // another instance's router, from the sweeper's announcement
-    expect((await h.ingress.deliveries.get(id)).status).to.equal('delivered');
-    expect(router.takeStored(kept)).to.equal(true);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(tenant().received).to.deep.equal([{ id, status: 200 }]);
-    expect(await h.ingress.deliveries.get(id)).to.include({ status: 'delivered', attempts: 1 });
-  });
-
-  it('routes the row as it is now when it changed after the intake wrote it (parked, then replayed)', async () => {
-    const { committer, router, kept } = pair({ hand: 'keep' });
-    const id = randomUUID();
-    await committer.persist(record(id, 777), body); // an installation bound to no tenant yet
-    await h.ingress.router.routeOne(id);
-    expect((await h.ingress.deliveries.get(id)).status).to.equal('parked');
-    await h.ingress.installations.bind(777, 'acme', {}, new Date());
-    await h.ingress.replay(id);
-    await takeAnnouncements(); // the replay's own announcement: this test hands the stale copy over instead
-    router.takeStored(kept);
-    await delivered([id]);
-    expect(tenant().received).to.deep.equal([{ id, status: 200 }]);
-  });
-
-  it('gives up on a copy whose row was purged meanwhile, forwarding nothing', async () => {
-    const { committer, router, kept, lines } = pair({ hand: 'keep' });
-    const id = randomUUID();
-    await committer.persist(record(id), body);
-    await h.ingress.deliveries.remove(await h.ingress.deliveries.get(id));
-    router.takeStored(kept);
-    await eventually(h, async () => expect(lines.some((l) => l.deliveryId === id && String(l.msg).includes('has no row'))).to.equal(true));
-    expect(tenant().received).to.deep.equal([]);
-  });
-
-  it('declines a round beyond what it may hold: the round is announced, and routed from the queue', async () => {
+  it('declines a round beyond what it may hold: the round is announced, unclaimed, and routed from the queue', async () => {
     const { committer, router } = pair({ maxInHand: 1 });
     const ids = [randomUUID(), randomUUID()];
     expect(await Promise.all(ids.map((id) => committer.persist(record(id), body)))).to.deep.equal(['stored', 'stored']);
     const announcements = await takeAnnouncements();
     expect(announcements).to.deep.equal([{ deliveryIds: ids }]);
+    for (const id of ids) expect((await h.ingress.deliveries.get(id)).leaseUntil).to.equal(undefined);
     expect(tenant().received).to.deep.equal([]);
     await router.handleAnnouncement(announcements[0]);
     expect(tenant().received.map((r) => r.id).sort()).to.deep.equal([...ids].sort());
   });
 
-  it('announces a route that failed part-way (storage refused the claim), for another try a second later', async () => {
+  it('announces a route that failed part-way (storage refused its outcome) for another try once its claim has run out', async () => {
     let refuse = true;
     const { committer } = pair({
       deliveries: (store) => ({
@@ -154,13 +138,11 @@ describe('ingress: rows handed from the intake to the router of its process', ()
     });
     const id = randomUUID();
     expect(await committer.persist(record(id), body)).to.equal('stored');
-    const announcement = await eventually(h, async () => {
-      const [first] = await takeAnnouncements();
-      expect(first).to.not.equal(undefined);
-      return first;
-    });
-    expect(announcement).to.deep.equal({ deliveryIds: [id] });
-    expect((await h.ingress.deliveries.get(id)).status).to.equal('received');
-    expect(tenant().received).to.deep.equal([]);
+    await eventually(h, async () => expect((await queue().getProperties()).approximateMessagesCount).to.equal(1));
+    const row = await h.ingress.deliveries.get(id);
+    expect(row.status).to.equal('received');
+    // Hidden until the claim (2 × the 2 s forward timeout + 5 s) has run out, so no router meets the claim.
+    expect(Date.parse(row.leaseUntil as string) - Date.now()).to.be.above(5000);
+    expect(await takeAnnouncements()).to.deep.equal([]);
   });
 });
