@@ -6,8 +6,8 @@
  * and changes nothing. Workflow events are kept monotonically (see workflow-event-store.ts).
  *
  * A completed run, or a run whose title carries a Zekt correlation id, is also handed to
- * orchestration (`onRun`: one queue message, the fan-out and linking happen from the queue) —
- * before the dedupe row is written, so a crash after it cannot turn the ingress's retry into a
+ * orchestration (`onRun`: its queue message is stored, then the fan-out and linking run at once in
+ * this process, the message their safety net, send-and-run-here.ts) — before the dedupe row is written, so a crash after it cannot turn the ingress's retry into a
  * duplicate that is never orchestrated; orchestration is idempotent, a repeat costs nothing more.
  */
 import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';

@@ -224,6 +224,7 @@ export async function startDispatchWorld(): Promise<DispatchWorld> {
         ...hostOptionsOf(options),
       });
       const extra: LocalHost[] = [];
+      const instances = [orchestration];
       const tenant = {
         tenantId,
         storage,
@@ -238,9 +239,12 @@ export async function startDispatchWorld(): Promise<DispatchWorld> {
           const second = await build(tenantId, storage, secret, { ...options, ...(instance.apiUrl ? { apiUrl: instance.apiUrl } : {}) });
           const secondHost = await createLocalHost({ table: second.functions.filter((f) => f.kind !== 'http'), storage, log, ...hostOptionsOf(options) });
           extra.push(secondHost);
+          instances.push(second);
           return { orchestration: second, host: secondHost };
         },
         drain: async () => {
+          // The runs handed over to the instances in process first (they may queue dispatches), then the queues.
+          await Promise.all(instances.map((o) => o.idle()));
           await Promise.all([host, ...extra].map((h) => h.drainQueues()));
         },
         close: async () => {

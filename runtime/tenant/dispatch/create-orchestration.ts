@@ -9,7 +9,7 @@ import type { Logger } from '../../core/logger.ts';
 import type { Storage } from '../../storage/create-storage.ts';
 import type { FunctionDefinition } from '../../functions/function-table.ts';
 import type { ForwardSecrets } from '../../ingress/forward-to-tenant.ts';
-import { sendJson } from '../../storage/queue-message.ts';
+import { createSendAndRunHere } from '../../storage/send-and-run-here.ts';
 import { tenantStorageLayout } from '../../../tenant-stack/tenant-outputs.ts';
 import type { MessageReferencesOfRun } from '../message-reference.ts';
 import { createSubscriptionIndex } from '../subscriptions/subscription-index.ts';
@@ -59,6 +59,8 @@ export interface OrchestrationDeps {
   readonly budgetWindows?: { readonly minuteMs: number; readonly hourMs: number; readonly marginMs?: number };
   /** How long a queued record may be overdue before the sweeper re-enqueues it (2 min by default). */
   readonly staleMs?: number;
+  /** How long a run's message stays hidden while the run is handled in this process (60 s by default; send-and-run-here.ts). */
+  readonly runSafetyNetSeconds?: number;
 }
 
 export function createOrchestration(deps: OrchestrationDeps) {
@@ -169,6 +171,8 @@ export function createOrchestration(deps: OrchestrationDeps) {
   const sweepDeliveries = createDeliverySweeper({ deliveries: observed, enqueue, staleMs, confirmAfterMs: deps.config.confirmAfterSeconds * 1000, log, now });
   const sweep = async () => ({ ...(await sweepDeliveries()), ...(await settlement.sweep()), ...(await followUps.sweep(staleMs)) });
   const handleMessage = createDeliveryMessageHandler({ fanOut, onConsumerRun: linker.onConsumerRun, dispatcher, reports: reportDispatcher, followUps });
+  // A run the intake hands over is handled here at once; its message, stored hidden, is the safety net.
+  const runsHere = createSendAndRunHere({ queue, handle: (message) => handleMessage(message), ...(deps.runSafetyNetSeconds !== undefined ? { safetyNetSeconds: deps.runSafetyNetSeconds } : {}), log });
   const api = createTenantApiHandlers({ tenantId: deps.tenantId, secrets: deps.secrets, events, deliveries, reports, redeliver });
 
   const functions: FunctionDefinition[] = [
@@ -189,8 +193,13 @@ export function createOrchestration(deps: OrchestrationDeps) {
     budget,
     sweep,
     redeliver,
-    /** The intake calls this for each completed run and each run whose title carries a correlation id, before it answers. */
-    enqueueRun: (run: WorkflowState) => sendJson(queue, { kind: 'run', run } satisfies RunMessage),
+    /**
+     * The intake calls this for each completed run and each run whose title carries a correlation
+     * id, before it answers: resolves once the run's message is stored; the run is handled here at once.
+     */
+    enqueueRun: (run: WorkflowState) => runsHere.send({ kind: 'run', run } satisfies RunMessage),
+    /** Resolves once no run handed over here is still being handled (tests). */
+    idle: () => runsHere.idle(),
     linkDelivery: linker.linkDelivery,
     /** The message endpoint calls this after a message is stored: a late one gets its follow-ups. */
     onMessagePosted: followUps.onMessagePosted,
