@@ -226,6 +226,11 @@ export const settings: readonly SettingDefinition[] = [
     example: '500',
   },
   {
+    name: 'ZEKT_DISPATCH_BUDGET_MARGIN_MS',
+    description: "Tenant runtime: how much longer than a minute (and an hour) the rate budget counts its windows, because a request reaches GitHub a little after its slot is taken and two requests' delays differ (1000 by default).",
+    example: '1000',
+  },
+  {
     name: 'ZEKT_DISPATCH_BUDGET_TIME_SCALE',
     description: "Tenant runtime, benchmarks only: the rate budget's minute and hour windows are this many times shorter (1 by default; 10 makes its minute 6 s).",
     example: '1',
@@ -388,6 +393,7 @@ const schema = z
     ZEKT_DISPATCH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     ZEKT_DISPATCH_BUDGET_PER_MINUTE: z.coerce.number().int().positive().default(80),
     ZEKT_DISPATCH_BUDGET_PER_HOUR: z.coerce.number().int().positive().default(500),
+    ZEKT_DISPATCH_BUDGET_MARGIN_MS: z.coerce.number().int().min(0).default(1000),
     ZEKT_DISPATCH_BUDGET_TIME_SCALE: z.coerce.number().min(1).default(1),
     ZEKT_DELIVERY_CONFIRM_SECONDS: z.coerce.number().positive().default(600),
     ZEKT_BENCH_STORAGE_REQUEST_COUNTS: z.string().min(1).optional(),
@@ -501,6 +507,8 @@ export interface TenantRuntimeConfig {
     readonly timeoutMs: number;
     readonly budgetPerMinute: number;
     readonly budgetPerHour: number;
+    /** Added to each of the budget's windows (ms). */
+    readonly budgetMarginMs: number;
     /** The budget's windows are this many times shorter (benchmarks). */
     readonly budgetTimeScale: number;
     readonly confirmAfterSeconds: number;
@@ -741,6 +749,7 @@ export function loadConfig(env: Environment, overrides: Environment = {}): ZektC
         timeoutMs: e.ZEKT_DISPATCH_TIMEOUT_MS,
         budgetPerMinute: e.ZEKT_DISPATCH_BUDGET_PER_MINUTE,
         budgetPerHour: e.ZEKT_DISPATCH_BUDGET_PER_HOUR,
+        budgetMarginMs: e.ZEKT_DISPATCH_BUDGET_MARGIN_MS,
         budgetTimeScale: e.ZEKT_DISPATCH_BUDGET_TIME_SCALE,
         confirmAfterSeconds: e.ZEKT_DELIVERY_CONFIRM_SECONDS,
       },

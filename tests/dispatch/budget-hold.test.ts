@@ -91,5 +91,18 @@ describe('orchestration: a budget-held delivery goes when its slot frees', funct
       expect(stamps).to.have.length(consumers.length);
       expect(maxInWindow(stamps, windowMs)).to.equal(1);
     });
+
+    it('counts its windows ZEKT_DISPATCH_BUDGET_MARGIN_MS longer than a minute, on the scaled clock too', async () => {
+      world ??= await startDispatchWorld();
+      // A "minute" of 1 s (the clock scaled 60×) and a margin of 400 ms: one slot, free again after 1.4 s.
+      const tenant = await world.addTenant('globex', { orchestration: { config: { budgetPerMinute: 1, budgetPerHour: 1000, budgetTimeScale: 60, budgetMarginMs: 400 } } });
+      expect((await tenant.orchestration.budget.acquire(77)).granted).to.equal(true);
+      const firstAt = Date.now();
+      await new Promise((r) => setTimeout(r, 1100));
+      // The window is over, the margin is not: the taker waits in line (under a second) until it is.
+      expect((await tenant.orchestration.budget.acquire(77)).granted).to.equal(true);
+      expect(Date.now() - firstAt).to.be.at.least(1390);
+      expect(await tenant.orchestration.budget.stamps(77)).to.have.length(2);
+    });
   });
 });

@@ -38,6 +38,8 @@ export interface DispatchConfig {
   readonly timeoutMs: number;
   readonly budgetPerMinute: number;
   readonly budgetPerHour: number;
+  /** Added to each of the budget's windows (ms, 1 s by default; not scaled by `budgetTimeScale`). */
+  readonly budgetMarginMs?: number;
   /** The budget's windows are this many times shorter (benchmarks; 1 by default). */
   readonly budgetTimeScale?: number;
   readonly confirmAfterSeconds: number;
@@ -77,6 +79,7 @@ export function createOrchestration(deps: OrchestrationDeps) {
     table: deps.storage.table(deliveriesTable),
     perMinute: deps.config.budgetPerMinute,
     perHour: deps.config.budgetPerHour,
+    ...(deps.config.budgetMarginMs !== undefined ? { marginMs: deps.config.budgetMarginMs } : {}),
     ...(deps.budgetWindows ?? scaledWindows(deps.config.budgetTimeScale ?? 1)),
     now,
   });
@@ -208,7 +211,7 @@ export function createOrchestration(deps: OrchestrationDeps) {
   };
 }
 
-/** A scaled budget clock: a minute and an hour divided by `scale` (the 1 s margin stays). */
+/** A scaled budget clock: a minute and an hour divided by `scale` (the margin is its own setting). */
 function scaledWindows(scale: number): { minuteMs: number; hourMs: number } | Record<string, never> {
   return scale === 1 ? {} : { minuteMs: Math.round(60_000 / scale), hourMs: Math.round(3_600_000 / scale) };
 }
