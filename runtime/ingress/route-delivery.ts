@@ -31,12 +31,6 @@ export interface RouterOptions {
   readonly deliveries: DeliveryStore;
   readonly installations: InstallationRegistry;
   readonly tenantWebhookUrl: TenantWebhookLookup;
-  /**
-   * How long a tenant's webhook address, once found, is used without asking again (5 s by
-   * default; 0: asked for every round). Only the address: which tenant an installation is bound
-   * to is read for every round. A forward that finds nobody there, or a tenant not ready, asks again.
-   */
-  readonly tenantAddressTtlMs?: number;
   readonly forwardSecrets: (tenantId: string) => Promise<ForwardSecrets | undefined>;
   /** The router's own queue: retries are announced on it with a visibility delay. */
   readonly queue: QueueClient;
@@ -106,19 +100,6 @@ export function createRouter(options: RouterOptions) {
     return lookUp();
   }
 
-  // A tenant's address changes only when it is provisioned again (a tenant's own address, so a
-  // stale one reaches no other tenant: the forward is signed for this tenant and checked by it).
-  const addressTtlMs = options.tenantAddressTtlMs ?? 5000;
-  const addresses = new Map<string, { url: string; until: number }>();
-  async function addressOf(tenantId: string): Promise<string | undefined> {
-    const known = addresses.get(tenantId);
-    if (known && known.until > Date.now()) return known.url;
-    const url = await options.tenantWebhookUrl(tenantId);
-    if (url && addressTtlMs > 0) addresses.set(tenantId, { url, until: Date.now() + addressTtlMs });
-    else addresses.delete(tenantId);
-    return url;
-  }
-
   /**
    * The deliveries of one announcement are routed at the same time, mostly for the same
    * installation and tenant: they share one read of its binding, address and secrets (batched
@@ -140,7 +121,7 @@ export function createRouter(options: RouterOptions) {
     };
     return {
       tenantOf: memo((id: number) => options.installations.tenantOf(id)),
-      tenantWebhookUrl: memo((id: string) => addressOf(id)),
+      tenantWebhookUrl: memo((id: string) => options.tenantWebhookUrl(id)),
       forwardSecrets: memo((id: string) => options.forwardSecrets(id)),
     };
   }
@@ -231,8 +212,6 @@ export function createRouter(options: RouterOptions) {
         await finish({ status: 'delivered', tenantId, attempts, deliveredAt: now().toISOString() });
         return tlog.info({ attempts, status: result.status }, 'delivered to tenant');
       }
-      // Nobody answering there, or not as a tenant runtime would: its address is asked for again next time.
-      if (result.kind === 'unreachable' || result.status === 404) addresses.delete(tenantId);
       failure =
         result.kind === 'unreachable'
           ? { reason: result.error, retryable: true }

@@ -37,7 +37,7 @@ describe('ingress: rounds handed from the intake to the router of its process', 
   }
 
   /** An intake and router pair on the harness's storage, the router's row reads and writes counted. */
-  function pair(options: { maxInHand?: number; deliveries?: (store: DeliveryStore) => DeliveryStore; tenantWebhookUrl?: (tenantId: string) => Promise<string | undefined> } = {}) {
+  function pair(options: { maxInHand?: number; deliveries?: (store: DeliveryStore) => DeliveryStore } = {}) {
     const table = h.storage.table('deliveries');
     const payloads = h.storage.container('webhook-payloads');
     const store = createDeliveryStore(table, payloads, deliveryPartition);
@@ -52,7 +52,7 @@ describe('ingress: rounds handed from the intake to the router of its process', 
     const router = createRouter({
       deliveries: options.deliveries ? options.deliveries(counted) : counted,
       installations: h.ingress.installations,
-      tenantWebhookUrl: options.tenantWebhookUrl ?? (async (tenantId) => h.tenants.get(tenantId)?.webhookUrl),
+      tenantWebhookUrl: async (tenantId) => h.tenants.get(tenantId)?.webhookUrl,
       forwardSecrets: h.ingress.forwardSecrets,
       queue: queue(),
       retrySchedule: [1],
@@ -144,22 +144,5 @@ describe('ingress: rounds handed from the intake to the router of its process', 
     // Hidden until the claim (2 × the 2 s forward timeout + 5 s) has run out, so no router meets the claim.
     expect(Date.parse(row.leaseUntil as string) - Date.now()).to.be.above(5000);
     expect(await takeAnnouncements()).to.deep.equal([]);
-  });
-
-  it('asks for a tenant\'s address once for several rounds, and again after a forward found nobody there', async () => {
-    let asked = 0;
-    let address = 'http://127.0.0.1:9/api/webhooks'; // nobody listens there
-    const { committer } = pair({ tenantWebhookUrl: async () => (asked++, address) });
-    const [first, second, third] = [randomUUID(), randomUUID(), randomUUID()];
-    await committer.persist(record(first as string), body);
-    await eventually(h, async () => expect((await h.ingress.deliveries.get(first as string)).status).to.equal('retrying'));
-    expect(asked).to.equal(1);
-    address = tenant().webhookUrl;
-    await committer.persist(record(second as string), body);
-    await delivered([second as string]);
-    expect(asked, 'asked again after nobody answered').to.equal(2);
-    await committer.persist(record(third as string), body);
-    await delivered([third as string]);
-    expect(asked, 'the address found is used again').to.equal(2);
   });
 });
