@@ -4,29 +4,18 @@
  * transaction — with the same answers as one request each: never a slot over the budget, and a
  * record changed meanwhile refused on its own while the others are written.
  */
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { ClientRequest } from 'node:http';
 import { expect } from 'chai';
 import { createRateBudget } from '../../runtime/tenant/dispatch/rate-budget.ts';
 import { createDeliveryStore, DeliveryChangedError, type StoredDelivery } from '../../runtime/tenant/dispatch/delivery-store.ts';
 import type { DeliveryRecord } from '../../runtime/tenant/dispatch/delivery-record.ts';
 import { sharedStorage, uniqueName } from '../support/azurite.ts';
+import { requestsDuring } from '../support/requests-during.ts';
 
-/** The requests made to one table while `during` runs, as `<method> <path>`. */
+/** The requests made to one table (and transactions) while `during` runs, as `<method> <resource>`. */
 async function requestsTo(tableName: string, during: () => Promise<void>): Promise<string[]> {
-  const seen: string[] = [];
-  const onRequest = (message: unknown) => {
-    const request = (message as { request: ClientRequest }).request;
-    const path = decodeURIComponent(request.path.split('?')[0] ?? '');
-    if (path.includes(`/${tableName}`) || path.endsWith('/$batch')) seen.push(`${request.method} ${path.replace(/^.*\//, '')}`);
-  };
-  subscribe('http.client.request.start', onRequest);
-  try {
-    await during();
-  } finally {
-    unsubscribe('http.client.request.start', onRequest);
-  }
-  return seen;
+  return (await requestsDuring(during))
+    .filter((r) => r.path.includes(`/${tableName}`) || r.path.endsWith('/$batch'))
+    .map((r) => `${r.method} ${r.path.replace(/^.*\//, '')}`);
 }
 
 async function freshTable() {

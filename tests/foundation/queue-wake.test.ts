@@ -4,8 +4,6 @@
  * for ten minutes on an empty queue: a message that waited for the poll would run into the test's
  * timeout instead of being handled.
  */
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { ClientRequest } from 'node:http';
 import { expect } from 'chai';
 import { createLocalHost, type LocalHost } from '../../runtime/local-host/create-local-host.ts';
 import { encodeQueueMessage, sendJson } from '../../runtime/storage/queue-message.ts';
@@ -13,23 +11,13 @@ import { watchQueueSends } from '../../runtime/storage/queue-sends.ts';
 import type { Storage } from '../../runtime/storage/create-storage.ts';
 import { sharedStorage, uniqueName } from '../support/azurite.ts';
 import { memoryLogger } from '../support/logs.ts';
+import { requestsDuring } from '../support/requests-during.ts';
 
 const tenMinutes = 600_000;
 
 /** Counts the polls (GET …/messages) of one queue while `during` runs. */
 async function pollsOf(queueName: string, during: () => Promise<void>): Promise<number> {
-  let polls = 0;
-  const onRequest = (message: unknown) => {
-    const request = (message as { request: ClientRequest }).request;
-    if (request.method === 'GET' && request.path.split('?')[0]?.endsWith(`/${queueName}/messages`)) polls++;
-  };
-  subscribe('http.client.request.start', onRequest);
-  try {
-    await during();
-  } finally {
-    unsubscribe('http.client.request.start', onRequest);
-  }
-  return polls;
+  return (await requestsDuring(during)).filter((r) => r.method === 'GET' && r.path.endsWith(`/${queueName}/messages`)).length;
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

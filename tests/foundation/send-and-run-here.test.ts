@@ -3,14 +3,13 @@
  * runs in this process without the message ever being received, and the message is gone after;
  * when the work fails, the queue trigger runs the message once its safety net runs out.
  */
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { ClientRequest } from 'node:http';
 import { expect } from 'chai';
 import { createLocalHost, type LocalHost } from '../../runtime/local-host/create-local-host.ts';
 import { createSendAndRunHere } from '../../runtime/storage/send-and-run-here.ts';
 import type { Storage } from '../../runtime/storage/create-storage.ts';
 import { sharedStorage, uniqueName } from '../support/azurite.ts';
 import { memoryLogger } from '../support/logs.ts';
+import { requestsDuring } from '../support/requests-during.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -32,18 +31,11 @@ describe('send and run here: a queue message as the safety net of work done at o
   it('runs the work here without receiving the message, and leaves no message behind', async () => {
     const handled: unknown[] = [];
     const here = createSendAndRunHere({ queue: storage.queue(queueName), handle: async (m) => void handled.push(m), log: memoryLogger().log });
-    let receives = 0;
-    const onRequest = (message: unknown) => {
-      const request = (message as { request: ClientRequest }).request;
-      if (request.method === 'GET' && request.path.split('?')[0]?.endsWith(`/${queueName}/messages`)) receives++;
-    };
-    subscribe('http.client.request.start', onRequest);
-    try {
+    const requests = await requestsDuring(async () => {
       await here.send({ run: 1 });
       await here.idle();
-    } finally {
-      unsubscribe('http.client.request.start', onRequest);
-    }
+    });
+    const receives = requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/${queueName}/messages`)).length;
     expect(handled).to.deep.equal([{ run: 1 }]);
     expect(receives).to.equal(0);
     expect((await storage.queue(queueName).getProperties()).approximateMessagesCount).to.equal(0);
