@@ -27,7 +27,7 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { StorageRequestCounts } from '../runtime/storage/count-storage-requests.ts';
+import { countStorageRequests, type StorageRequestCounts } from '../runtime/storage/count-storage-requests.ts';
 import { startBenchPlatform } from './dispatch-platform.ts';
 import { cpuOf, cpuSeconds, processesBelow } from './process-cpu.ts';
 import { startProfile } from './profile-share.ts';
@@ -55,11 +55,11 @@ function maxInWindow(sorted: readonly number[], windowMs: number): number {
   return most;
 }
 
-const counting: { file?: string } = {};
-/** The tenant runtime's storage requests so far (ZEKT_BENCH_STORAGE_REQUEST_COUNTS), by method and resource. */
-async function storageRequests(): Promise<Record<string, number>> {
-  if (!counting.file) return {};
-  const text = await readFile(counting.file, 'utf8').catch(() => '');
+const counting: { file?: string; platformFile?: string } = {};
+/** A process's storage requests so far, by method and resource, from the file it writes them to. */
+async function storageRequests(file: string | undefined): Promise<Record<string, number>> {
+  if (!file) return {};
+  const text = await readFile(file, 'utf8').catch(() => '');
   return text ? (JSON.parse(text) as StorageRequestCounts).counts : {};
 }
 
@@ -120,6 +120,10 @@ try {
   // The tenant runtime counts its storage requests into this file (the cost stage prints them per delivery).
   const countsDir = await mkdtemp(path.join(os.tmpdir(), 'zekt-bench-counts-'));
   counting.file = path.join(countsDir, 'tenant-storage-requests.json');
+  // The platform (this process) counts its own requests to its Azurite (Azurite's default account) alike.
+  counting.platformFile = path.join(countsDir, 'platform-storage-requests.json');
+  const platformStorage = Object.values(bench.platform.storage);
+  countStorageRequests({ accountName: 'devstoreaccount1', endpoints: platformStorage, file: counting.platformFile });
   await bench.setTenantSettings({ ZEKT_DISPATCH_BUDGET_PER_MINUTE: '1000000', ZEKT_DISPATCH_BUDGET_PER_HOUR: '1000000', ZEKT_BENCH_STORAGE_REQUEST_COUNTS: counting.file, ...profiling });
   console.log(`setup: platform, tenant provisioned and subscribed (${elapsed()})`);
 
@@ -153,7 +157,8 @@ try {
     await sleep(3000);
     const processes = processesBelow(process.pid).filter((p) => p.role !== 'other' && p.role !== 'engine');
     const before = cpuOf(processes);
-    const requests0 = await storageRequests();
+    const requests0 = await storageRequests(counting.file);
+    const platformRequests0 = await storageRequests(counting.platformFile);
     const self0 = cpuSeconds(process.pid);
     const stopProfile = await startProfile();
     const sent = await sendRuns('solo/lib', costRate, seconds);
@@ -163,7 +168,8 @@ try {
     const after = cpuOf(processes);
     // The runtime writes its counts every second: the last settles of the stage are in the next write.
     await sleep(2500);
-    const requests = await storageRequests();
+    const requests = await storageRequests(counting.file);
+    const platformRequests = await storageRequests(counting.platformFile);
     const done = dispatchesOf(sent.sentAt);
     const lag = done.map((d) => Date.parse(d.receivedAt) - (sent.sentAt.get(runOf(d)) as number)).sort((a, b) => a - b);
     const per = (cpu: number) => `${((cpu * 1000) / Math.max(1, done.length)).toFixed(2)} ms`;
@@ -172,10 +178,13 @@ try {
     );
     console.log(`  platform process ${per(self)} in all: platform ${per(self * share.platform)}, GitHub double ${per(self * share.double)}, benchmark driver ${per(self * share.driver)} (split by a sampling profile)`);
     for (const p of processes) console.log(`  ${p.role} (pid ${p.pid}) ${per((after.get(p.pid) as number) - (before.get(p.pid) as number))}`);
-    const spent = Object.entries(requests).map(([key, n]) => [key, (n - (requests0[key] ?? 0)) / Math.max(1, done.length)] as const).filter(([, n]) => n >= 0.005).sort((a, b) => b[1] - a[1]);
-    console.log(
-      `  tenant runtime storage requests per delivery: ${spent.reduce((sum, [, n]) => sum + n, 0).toFixed(1)} (${spent.map(([key, n]) => `${key} ${n.toFixed(2)}`).join(' · ')})`,
-    );
+    for (const [who, now, then] of [
+      ['tenant runtime', requests, requests0],
+      ['platform', platformRequests, platformRequests0],
+    ] as const) {
+      const spent = Object.entries(now).map(([key, n]) => [key, (n - (then[key] ?? 0)) / Math.max(1, done.length)] as const).filter(([, n]) => n >= 0.005).sort((a, b) => b[1] - a[1]);
+      console.log(`  ${who} storage requests per delivery: ${spent.reduce((sum, [, n]) => sum + n, 0).toFixed(1)} (${spent.map(([key, n]) => `${key} ${n.toFixed(2)}`).join(' · ')})`);
+    }
   }
 
   // 3. The ceiling: rising rates, each on an installation of its own, until one is not sustained.

@@ -2,10 +2,9 @@
  * The transport to a tenant: one POST of a verified delivery to the tenant's webhook URL, signed
  * per the Standard Webhooks spec (https://www.standardwebhooks.com/) with the tenant's own forward
  * secret — `webhook-id` is the GitHub delivery id (the tenant's idempotency key), and during a
- * rotation the signature header carries one signature per secret. Signing uses the maintained
- * `standardwebhooks` library.
+ * rotation the signature header carries one signature per secret (standard-webhooks.ts).
  */
-import { Webhook } from 'standardwebhooks';
+import { signMessage } from './standard-webhooks.ts';
 
 export interface ForwardSecrets {
   /** Base64 secret, optionally `whsec_`-prefixed. */
@@ -30,9 +29,7 @@ export type ForwardResult =
   | { readonly kind: 'unreachable'; readonly error: string };
 
 export function signForward(deliveryId: string, body: string, secrets: ForwardSecrets, at: Date): Record<string, string> {
-  const signatures = [secrets.current, ...(secrets.previous ? [secrets.previous] : [])].map((s) =>
-    new Webhook(s).sign(deliveryId, at, body),
-  );
+  const signatures = [secrets.current, ...(secrets.previous ? [secrets.previous] : [])].map((s) => signMessage(s, deliveryId, at, body));
   return {
     'webhook-id': deliveryId,
     'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),

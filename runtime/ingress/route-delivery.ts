@@ -101,6 +101,36 @@ export function createRouter(options: RouterOptions) {
   }
 
   /**
+   * A read already in flight for the same key is joined rather than repeated: under load the rounds
+   * of one installation follow each other closer than a read takes, and each would read the same
+   * binding and address again. Nothing is kept once the read has answered, so what a delivery
+   * sees is never older than a read that started while it was being routed — the same as when it
+   * read for itself. Installation events read for themselves (they change what is read).
+   */
+  const inFlight = <K, V>(read: (key: K) => Promise<V>) => {
+    const pending = new Map<K, Promise<V>>();
+    return (key: K): Promise<V> => {
+      const joined = pending.get(key);
+      if (joined) return joined;
+      const started = read(key);
+      pending.set(key, started);
+      const settle = () => void (pending.get(key) === started && pending.delete(key));
+      started.then(settle, settle);
+      return started;
+    };
+  };
+  const reads: Lookups = {
+    tenantOf: inFlight((id: number) => options.installations.tenantOf(id)),
+    tenantWebhookUrl: inFlight((id: string) => options.tenantWebhookUrl(id)),
+    forwardSecrets: inFlight((id: string) => options.forwardSecrets(id)),
+  };
+  const freshReads: Lookups = {
+    tenantOf: (id) => options.installations.tenantOf(id),
+    tenantWebhookUrl: (id) => options.tenantWebhookUrl(id),
+    forwardSecrets: (id) => options.forwardSecrets(id),
+  };
+
+  /**
    * The deliveries of one announcement are routed at the same time, mostly for the same
    * installation and tenant: they share one read of its binding, address and secrets (batched
    * reads; a change made meanwhile is seen by the next announcement, as before by the next read).
@@ -120,14 +150,15 @@ export function createRouter(options: RouterOptions) {
       };
     };
     return {
-      tenantOf: memo((id: number) => options.installations.tenantOf(id)),
-      tenantWebhookUrl: memo((id: string) => options.tenantWebhookUrl(id)),
-      forwardSecrets: memo((id: string) => options.forwardSecrets(id)),
+      tenantOf: memo(reads.tenantOf),
+      tenantWebhookUrl: memo(reads.tenantWebhookUrl),
+      forwardSecrets: memo(reads.forwardSecrets),
     };
   }
 
   /** `claimed`: the row as the intake of this process inserted it, claimed by this router (not read back, not claimed again). */
-  async function routeOne(deliveryId: string, lookups: Lookups = sharedLookups(), claimed?: DeliveryRecord): Promise<void> {
+  async function routeOne(deliveryId: string, roundLookups: Lookups = sharedLookups(), claimed?: DeliveryRecord): Promise<void> {
+    let lookups = roundLookups;
     const log = options.log.child({ deliveryId });
     const found = claimed ?? (await getAnnounced(deliveryId));
     if (!found) return log.warn('announced delivery has no row: its write failed, or it was purged');
@@ -165,6 +196,8 @@ export function createRouter(options: RouterOptions) {
         record = await options.deliveries.update({ ...record, appliedAt: at.toISOString() });
         log.info({ event: record.event, action: record.action }, 'installation registry updated');
       }
+      // What it changed is read back, not taken from a read of the round started before it.
+      lookups = freshReads;
     } else if (!forwardedEvents.has(record.event)) {
       await finish({ status: 'ignored' });
       return;
