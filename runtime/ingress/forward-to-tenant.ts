@@ -4,6 +4,7 @@
  * secret — `webhook-id` is the GitHub delivery id (the tenant's idempotency key), and during a
  * rotation the signature header carries one signature per secret (standard-webhooks.ts).
  */
+import { undiciPost, type HttpPost } from '../core/http-post.ts';
 import { signMessage } from './standard-webhooks.ts';
 
 export interface ForwardSecrets {
@@ -41,7 +42,7 @@ export async function forwardToTenant(
   url: string,
   delivery: ForwardedDelivery,
   secrets: ForwardSecrets,
-  options: { timeoutMs: number; now: Date; fetch?: typeof fetch },
+  options: { timeoutMs: number; now: Date; post?: HttpPost },
 ): Promise<ForwardResult> {
   const body = JSON.stringify(delivery);
   const headers = {
@@ -50,16 +51,11 @@ export async function forwardToTenant(
     ...signForward(delivery.id, body, secrets, options.now),
   };
   try {
-    const res = await (options.fetch ?? fetch)(url, {
-      method: 'POST',
-      headers,
-      body,
-      signal: AbortSignal.timeout(options.timeoutMs),
-      redirect: 'manual',
-    });
+    // Redirects are not followed: a tenant's 3xx is an answer like any other non-2xx.
+    const res = await (options.post ?? undiciPost)(url, { headers, body, timeoutMs: options.timeoutMs });
     // A tenant's answer is read no further than what is kept of it: a huge (or endless) body
     // cannot hold the router.
-    const text = await readPrefix(res.body, responseBytesKept).catch(() => '');
+    const text = await res.text(responseBytesKept).catch(() => '');
     if (res.status >= 200 && res.status < 300) return { kind: 'delivered', status: res.status };
     return { kind: 'rejected', status: res.status, retryAfter: res.headers.get('retry-after'), body: text.slice(0, 500) };
   } catch (err) {
@@ -70,22 +66,3 @@ export async function forwardToTenant(
 
 /** Bytes of a tenant's response body the router reads (its first 500 characters are recorded). */
 const responseBytesKept = 2048;
-
-/** The first `maxBytes` of a body as text; the rest is never read (the stream is cancelled). */
-async function readPrefix(stream: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<string> {
-  if (!stream) return '';
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < maxBytes) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
-}

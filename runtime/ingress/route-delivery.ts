@@ -19,6 +19,7 @@ import type { Logger } from '../core/logger.ts';
 import type { InstallationRegistry, InstallationEventPayload } from '../platform/installation-registry.ts';
 import { forwardedEvents, registryEvents, type DeliveryRecord } from './delivery-record.ts';
 import { DeliveryChangedError, DeliveryNotFoundError, type DeliveryStore } from './delivery-store.ts';
+import { fetchPost } from '../core/http-post.ts';
 import { forwardToTenant, type ForwardSecrets } from './forward-to-tenant.ts';
 import { announceDeliveries, type RouteAnnouncement } from './route-announcement.ts';
 import type { RouteReservation } from './persist-deliveries.ts';
@@ -44,6 +45,7 @@ export interface RouterOptions {
   readonly log: Logger;
   readonly now?: () => Date;
   readonly random?: () => number;
+  /** Stands in for the network (tests); the forward goes through undici otherwise (core/http-post.ts). */
   readonly fetch?: typeof fetch;
 }
 
@@ -72,6 +74,7 @@ interface Lookups {
 
 export function createRouter(options: RouterOptions) {
   const now = options.now ?? (() => new Date());
+  const post = options.fetch ? fetchPost(options.fetch) : undefined;
   const tenantSlots = new Map<string, LimitFunction>();
   const slotsOf = (tenantId: string) => {
     let slots = tenantSlots.get(tenantId);
@@ -238,7 +241,7 @@ export function createRouter(options: RouterOptions) {
             throw err;
           }
         }
-        return forwardToTenant(url, message, secrets, { timeoutMs: options.forwardTimeoutMs, now: now(), ...(options.fetch ? { fetch: options.fetch } : {}) });
+        return forwardToTenant(url, message, secrets, { timeoutMs: options.forwardTimeoutMs, now: now(), ...(post ? { post } : {}) });
       });
       if (!result) return tlog.debug('another router claimed this delivery while it waited for a slot');
       if (result.kind === 'delivered') {

@@ -17,7 +17,7 @@ export type DispatchVerdict =
   | { readonly kind: 'transient'; readonly reason: string }
   | { readonly kind: 'dead'; readonly reason: string };
 
-export function classifyDispatchResponse(status: number, headers: Headers, message: string, now: number): DispatchVerdict {
+export function classifyDispatchResponse(status: number, headers: Pick<Headers, 'get' | 'has'>, message: string, now: number): DispatchVerdict {
   if (status === 204 || status === 200) return { kind: 'dispatched' };
   const retryAfter = Number(headers.get('retry-after'));
   const remaining = headers.get('x-ratelimit-remaining');

@@ -21,6 +21,7 @@
  * re-enqueues once the lease has run out.
  */
 import type { QueueClient } from '@azure/storage-queue';
+import { fetchPost, undiciPost } from '../../core/http-post.ts';
 import type { Logger } from '../../core/logger.ts';
 import { sendJson } from '../../storage/queue-message.ts';
 import { BrokerRefusedError } from '../broker-client.ts';
@@ -56,6 +57,7 @@ export interface DispatcherOptions {
   readonly timeoutMs: number;
   /** How long a dispatcher holds a delivery (ms); longer than the request timeout. */
   readonly leaseMs?: number;
+  /** Stands in for the network (tests); the POST goes through undici otherwise (core/http-post.ts). */
   readonly fetch?: typeof fetch;
   readonly log: Logger;
   readonly now?: () => number;
@@ -68,7 +70,7 @@ export interface DispatcherOptions {
 export function createDispatcher(options: DispatcherOptions) {
   const now = options.now ?? Date.now;
   const leaseMs = options.leaseMs ?? Math.max(60_000, options.timeoutMs * 3);
-  const doFetch = options.fetch ?? fetch;
+  const post = options.fetch ? fetchPost(options.fetch) : undiciPost;
   const kind = options.messageKind ?? 'dispatch';
   const clientPayload = options.clientPayload ?? buildClientPayload;
 
@@ -129,8 +131,7 @@ export function createDispatcher(options: DispatcherOptions) {
     const installationId = token.installationId;
     if (!slot.granted) return { verdict: { kind: 'rate-limited', untilMs: now() + slot.waitMs, reason: 'waiting for the rate budget' }, sent: false, budgetWait: true, installationId };
     try {
-      const res = await doFetch(`${options.apiUrl}/repos/${record.consumer.fullName}/dispatches`, {
-        method: 'POST',
+      const res = await post(`${options.apiUrl}/repos/${record.consumer.fullName}/dispatches`, {
         headers: {
           authorization: `token ${token.token}`,
           accept: 'application/vnd.github+json',
@@ -139,9 +140,10 @@ export function createDispatcher(options: DispatcherOptions) {
           'user-agent': 'zekt-dispatcher',
         },
         body: JSON.stringify({ event_type: record.eventType, client_payload: payload }),
-        signal: AbortSignal.timeout(options.timeoutMs),
+        timeoutMs: options.timeoutMs,
       });
-      const text = res.status === 204 ? '' : await res.text().catch(() => '');
+      // Read (a 204 has nothing) so that the connection goes back to the pool; GitHub's error bodies are short.
+      const text = await res.text(64 * 1024).catch(() => '');
       let message = '';
       try {
         message = String((JSON.parse(text) as { message?: unknown }).message ?? '');
