@@ -6,9 +6,10 @@
  * and changes nothing. Workflow events are kept monotonically (see workflow-event-store.ts).
  *
  * A completed run, or a run whose title carries a Zekt correlation id, is also handed to
- * orchestration (`onRun`: its queue message is stored, then the fan-out and linking run at once in
- * this process, the message their safety net, send-and-run-here.ts) — before the dedupe row is written, so a crash after it cannot turn the ingress's retry into a
- * duplicate that is never orchestrated; orchestration is idempotent, a repeat costs nothing more.
+ * orchestration (`onRun`, create-orchestration.ts `acceptRun`: its event, delivery records and
+ * link are stored before it resolves; the first dispatches go on after the answer) — before the
+ * dedupe row is written, so a crash before the answer leaves the ingress's retry to be processed
+ * in full; orchestration is idempotent, a repeat costs reads and writes nothing.
  */
 import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { TableClient } from '@azure/data-tables';
@@ -32,7 +33,7 @@ export interface TenantWebhookOptions {
   readonly log: Logger;
   /** Runs for every new delivery before it is answered (subscriptions: learn the installation, queue a sync). */
   readonly onDelivery?: (delivery: ForwardedDelivery) => Promise<void>;
-  /** Orchestration's intake (create-orchestration.ts `enqueueRun`); absent: runs are only kept. */
+  /** Orchestration's intake (create-orchestration.ts `acceptRun`); absent: runs are only kept. */
   readonly onRun?: (run: WorkflowState) => Promise<void>;
 }
 

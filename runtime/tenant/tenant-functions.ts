@@ -145,7 +145,7 @@ export function createTenantFunctions(deps: TenantDeps): FunctionTable {
               maxBodyBytes: deps.maxBodyBytes ?? 26 * 1024 * 1024,
               log: deps.log,
               ...(subscriptions ? { onDelivery: subscriptions.onDelivery } : {}),
-              ...(orchestration ? { onRun: orchestration.enqueueRun } : {}),
+              ...(orchestration ? { onRun: orchestration.acceptRun } : {}),
             }),
           },
         ]

@@ -1,5 +1,7 @@
 /**
- * The fan-out's first dispatch: each record is created already leased by the invocation that
+ * The fan-out's first dispatch: the tenant answers the ingress's forward of a completed run once
+ * the run's event and records are stored (no queue message for the run), and the first dispatch
+ * goes on after that answer. Each record is created already leased by the invocation that
  * creates it (no lease write), and sent with the event that invocation holds (no event read).
  * While that lease holds, no other message for the record sends it; a record whose first dispatch
  * never happened (the process died after creating it) is dispatched by the sweeper, once, after
@@ -34,6 +36,39 @@ describe('orchestration: the first dispatch of a record created leased', functio
   const idOf = (runId: number) => `${repos.build?.id}-${runId}-1.${repos.deploy?.id}`;
   const record = (id: string) => tenant.orchestration.deliveries.read(id).then((s) => s?.record);
   const sentFor = (runId: number) => world.double.dispatches.filter((d) => (d.clientPayload as { run: { id: number } }).run.id === runId);
+
+  it('answers the forward once the event and the record are stored, with no queue message, and dispatches after', async () => {
+    // The first dispatch is held at GitHub: the forward's answer does not wait for it.
+    front.script.push({ status: 204, proxy: true, delayMs: 1500 });
+    await world.run({ action: 'completed', repository: 'acme/build', runId: 599 });
+    const guid = world.double.deliveries[world.double.deliveries.length - 1]?.guid as string;
+    await until('the forward answered', async () => ((await world.ingress.deliveries.get(guid)).status === 'delivered' ? true : undefined));
+    expect(front.seen.filter((s) => s.status === 204), 'dispatches answered so far').to.have.length(0);
+    expect(await tenant.orchestration.events.get(`${repos.build?.id}-599-1`)).to.deep.include({ id: `${repos.build?.id}-599-1` });
+    expect((await record(idOf(599)))?.status).to.equal('queued');
+    expect((await tenant.storage.queue('deliveries').getProperties()).approximateMessagesCount, 'queue messages').to.equal(0);
+    await until('dispatched', async () => ((await record(idOf(599)))?.status === 'dispatched' ? true : undefined));
+    expect(sentFor(599).map((d) => d.repository)).to.deep.equal(['acme/deploy']);
+    await tenant.drain();
+  });
+
+  it('with as many runs dispatching as it takes, answers the next forward only once its own dispatch is done', async () => {
+    const busy = await world.addTenant('busy', { apiUrl: front.url, orchestration: { maxRunsInFlight: 1 } });
+    const busyRepos = await world.install('busy', 'busy', ['build', 'deploy']);
+    await busy.subscribe(busyRepos.deploy as never, [{ provider: busyRepos.build as never, conclusions: ['success'] }]);
+    const busyRecord = (runId: number) => busy.orchestration.deliveries.read(`${busyRepos.build?.id}-${runId}-1.${busyRepos.deploy?.id}`).then((r) => r?.record);
+    // Both dispatches are held at GitHub; the first run takes the one place.
+    front.script.push({ status: 204, proxy: true, delayMs: 1500 }, { status: 204, proxy: true, delayMs: 1500 });
+    await world.run({ action: 'completed', repository: 'busy/build', runId: 700 });
+    const first = world.double.deliveries[world.double.deliveries.length - 1]?.guid as string;
+    await until('the first forward answered', async () => ((await world.ingress.deliveries.get(first)).status === 'delivered' ? true : undefined));
+    expect((await busyRecord(700))?.status, 'the first run, answered before its dispatch').to.equal('queued');
+    await world.run({ action: 'completed', repository: 'busy/build', runId: 701 });
+    const second = world.double.deliveries[world.double.deliveries.length - 1]?.guid as string;
+    await until('the second forward answered', async () => ((await world.ingress.deliveries.get(second)).status === 'delivered' ? true : undefined));
+    expect((await busyRecord(701))?.status, 'the second run, answered after its dispatch').to.equal('dispatched');
+    await busy.drain();
+  });
 
   it('is sent once while a repeated message and the sweeper meet the record during its first dispatch', async () => {
     // The first dispatch is held at GitHub for a moment.

@@ -109,7 +109,7 @@ export interface TenantUnderTest {
 export interface TenantOptions {
   /** Where the tenant dispatches to (a fault front); the double by default. */
   readonly apiUrl?: string;
-  readonly orchestration?: Partial<Pick<OrchestrationDeps, 'budgetWindows' | 'messagesOfRun' | 'staleMs' | 'now'>> & { config?: Partial<OrchestrationDeps['config']> };
+  readonly orchestration?: Partial<Pick<OrchestrationDeps, 'budgetWindows' | 'messagesOfRun' | 'staleMs' | 'now' | 'maxRunsInFlight'>> & { config?: Partial<OrchestrationDeps['config']> };
   /** Messages each of the tenant's hosts takes per poll (16, as Functions, by default). */
   readonly queueBatchSize?: number;
 }
@@ -197,6 +197,7 @@ export async function startDispatchWorld(): Promise<DispatchWorld> {
       ...(options.orchestration?.messagesOfRun ? { messagesOfRun: options.orchestration.messagesOfRun } : {}),
       ...(options.orchestration?.staleMs !== undefined ? { staleMs: options.orchestration.staleMs } : {}),
       ...(options.orchestration?.now ? { now: options.orchestration.now } : {}),
+      ...(options.orchestration?.maxRunsInFlight !== undefined ? { maxRunsInFlight: options.orchestration.maxRunsInFlight } : {}),
     };
     return createOrchestration(deps);
   }

@@ -2,14 +2,13 @@
  * Wires orchestration onto a tenant's own storage: events in `events`, delivery records and the
  * rate budget in `deliveries`, subscriptions in `subscriptions`, work on the `deliveries` queue.
  * Adds to the tenant's function table the queue function (fan-out, dispatch, settled reports), the
- * sweeper timer and the four API routes; hands other parts what they call (`enqueueRun` for the intake,
+ * sweeper timer and the four API routes; hands other parts what they call (`acceptRun` for the intake,
  * `linkDelivery`, `wasMessageDeliveredTo` and `onMessagePosted` for the message endpoints).
  */
 import type { Logger } from '../../core/logger.ts';
 import type { Storage } from '../../storage/create-storage.ts';
 import type { FunctionDefinition } from '../../functions/function-table.ts';
 import type { ForwardSecrets } from '../../ingress/forward-to-tenant.ts';
-import { createSendAndRunHere } from '../../storage/send-and-run-here.ts';
 import { tenantStorageLayout } from '../../../tenant-stack/tenant-outputs.ts';
 import type { MessageReferencesOfRun } from '../message-reference.ts';
 import { createSubscriptionIndex } from '../subscriptions/subscription-index.ts';
@@ -19,12 +18,12 @@ import { createDeliveryStore } from './delivery-store.ts';
 import { createRateBudget } from './rate-budget.ts';
 import { createDispatchTokens, type TokenSource } from './dispatch-tokens.ts';
 import { createDispatcher } from './dispatch-delivery.ts';
-import { createFanOut } from './fan-out-event.ts';
+import { createFanOut, type FanOutResult } from './fan-out-event.ts';
 import { createRunLinker } from './link-consumer-run.ts';
 import { createDeliverySweeper } from './sweep-deliveries.ts';
 import { createRedeliver } from './redeliver-delivery.ts';
 import { createWasMessageDeliveredTo } from './was-message-delivered-to.ts';
-import { createDeliveryMessageHandler, type RunMessage } from './handle-delivery-message.ts';
+import { createDeliveryMessageHandler } from './handle-delivery-message.ts';
 import { createEventSettlement, hasEnded } from './settle-event.ts';
 import { buildSettledReportPayload } from './settled-report.ts';
 import type { DeliveryStore } from './delivery-store.ts';
@@ -61,8 +60,8 @@ export interface OrchestrationDeps {
   readonly budgetWindows?: { readonly minuteMs: number; readonly hourMs: number; readonly marginMs?: number };
   /** How long a queued record may be overdue before the sweeper re-enqueues it (2 min by default). */
   readonly staleMs?: number;
-  /** How long a run's message stays hidden while the run is handled in this process (60 s by default; send-and-run-here.ts). */
-  readonly runSafetyNetSeconds?: number;
+  /** Runs whose first dispatches go on here after the intake answered, at most (64 by default; `acceptRun`). */
+  readonly maxRunsInFlight?: number;
 }
 
 export function createOrchestration(deps: OrchestrationDeps) {
@@ -157,10 +156,15 @@ export function createOrchestration(deps: OrchestrationDeps) {
     log,
     now: () => new Date(now()),
   });
-  // The first check puts the event on the open list (and settles one no consumer matched).
+  // The first check puts the event on the open list (and settles one no consumer matched), once
+  // the first dispatches have run.
+  const afterFanOut = async (result: FanOutResult) => {
+    await result.dispatched;
+    await settlement.check(result.event.id, result.complete ? { event: result.event, deliveries: result.created } : undefined);
+  };
   const fanOut = async (run: WorkflowState) => {
     const result = await fanOutEvent(run);
-    if (result) await settlement.check(result.event.id, result.complete ? { event: result.event, deliveries: result.created } : undefined);
+    if (result) await afterFanOut(result);
     return result;
   };
   const linker = createRunLinker({ deliveries: observed, log, now: () => new Date(now()) });
@@ -174,8 +178,27 @@ export function createOrchestration(deps: OrchestrationDeps) {
   const sweepDeliveries = createDeliverySweeper({ deliveries: observed, enqueue, staleMs, confirmAfterMs: deps.config.confirmAfterSeconds * 1000, log, now });
   const sweep = async () => ({ ...(await sweepDeliveries()), ...(await settlement.sweep()), ...(await followUps.sweep(staleMs)) });
   const handleMessage = createDeliveryMessageHandler({ fanOut, onConsumerRun: linker.onConsumerRun, dispatcher, reports: reportDispatcher, followUps });
-  // A run the intake hands over is handled here at once; its message, stored hidden, is the safety net.
-  const runsHere = createSendAndRunHere({ queue, handle: (message) => handleMessage(message), ...(deps.runSafetyNetSeconds !== undefined ? { safetyNetSeconds: deps.runSafetyNetSeconds } : {}), log });
+  /**
+   * A run the intake hands over, before it answers the ingress: what must be durable (the event,
+   * its records, the consumer run's link) is written before this resolves, so a crash before the
+   * answer leaves the forward to be retried, and the retry finds what was written. The first
+   * dispatches and the settlement check then go on here; a crash during them leaves leased
+   * `queued` records, which the sweeper re-enqueues. With `maxRunsInFlight` runs still going on
+   * here, the next one is answered only once its own dispatches are done: the ingress's forwards
+   * wait, rather than this process taking on more than it sends.
+   */
+  const inFlight = new Set<Promise<void>>();
+  const maxRunsInFlight = deps.maxRunsInFlight ?? 64;
+  const acceptRun = async (run: WorkflowState): Promise<void> => {
+    const [result] = await Promise.all([run.status === 'completed' ? fanOutEvent(run) : undefined, linker.onConsumerRun(run)]);
+    if (!result) return;
+    const rest = afterFanOut(result).catch((err: unknown) =>
+      log.warn({ eventId: result.event.id, err: { name: (err as Error).name, message: (err as Error).message } }, 'after the fan-out: a step failed; the sweeper repairs it'),
+    );
+    if (inFlight.size >= maxRunsInFlight) return rest;
+    inFlight.add(rest);
+    void rest.finally(() => inFlight.delete(rest));
+  };
   const api = createTenantApiHandlers({ tenantId: deps.tenantId, secrets: deps.secrets, events, deliveries, reports, redeliver });
 
   const functions: FunctionDefinition[] = [
@@ -198,11 +221,13 @@ export function createOrchestration(deps: OrchestrationDeps) {
     redeliver,
     /**
      * The intake calls this for each completed run and each run whose title carries a correlation
-     * id, before it answers: resolves once the run's message is stored; the run is handled here at once.
+     * id, before it answers: resolves once the run's event, records and link are stored.
      */
-    enqueueRun: (run: WorkflowState) => runsHere.send({ kind: 'run', run } satisfies RunMessage),
-    /** Resolves once no run handed over here is still being handled (tests). */
-    idle: () => runsHere.idle(),
+    acceptRun,
+    /** Resolves once no run handed over here is still being dispatched (tests, shutdown). */
+    idle: async () => {
+      while (inFlight.size > 0) await Promise.all(inFlight);
+    },
     linkDelivery: linker.linkDelivery,
     /** The message endpoint calls this after a message is stored: a late one gets its follow-ups. */
     onMessagePosted: followUps.onMessagePosted,

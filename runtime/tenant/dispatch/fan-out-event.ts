@@ -52,12 +52,25 @@ export interface FanOutOptions {
   readonly now?: () => Date;
 }
 
+export interface FanOutResult {
+  readonly event: ZektEvent;
+  readonly created: DeliveryRecord[];
+  /** Whether the event is new and every record was written by this call. */
+  readonly complete: boolean;
+  readonly dispatched: Promise<void>;
+}
+
 /** First dispatches of one event in flight at once (a fan-out to 200 consumers goes 16 at a time). */
 const concurrentDispatches = 16;
 
 export function createFanOut(options: FanOutOptions) {
   const now = options.now ?? (() => new Date());
-  return async function fanOutEvent(run: WorkflowState): Promise<{ event: ZektEvent; created: DeliveryRecord[]; complete: boolean } | undefined> {
+  /**
+   * Resolves once the event and its records are stored — all that must be durable before the
+   * webhook is answered; `dispatched` resolves once the first dispatches have run (each failure is
+   * already handed to a queue message, so it never rejects for one).
+   */
+  return async function fanOutEvent(run: WorkflowState): Promise<FanOutResult | undefined> {
     if (run.kind !== 'run' || run.status !== 'completed') return undefined;
     if (carriesReportId(run.displayTitle)) {
       options.log.info({ runId: run.runId, repository: run.repository }, 'a run started by a settled report makes no event');
@@ -101,9 +114,9 @@ export function createFanOut(options: FanOutOptions) {
     // A copy that wrote records the first one did not (it crashed part-way): back on the open list, so the sweeper looks again.
     if (!eventCreated && created.length > 0) await options.events.markOpen(event.id, now().getTime());
     const limit = pLimit(concurrentDispatches);
-    await Promise.all(stored.map((s) => limit(() => options.dispatch(s, event))));
+    const dispatched = Promise.all(stored.map((s) => limit(() => options.dispatch(s, event)))).then(() => undefined);
     options.log.info({ eventId: event.id, eventCreated, consumers: matches.length, queued: created.length }, eventCreated ? 'event created' : 'event seen again');
     // A new event whose records were all written here: the caller's settlement check needs no reads.
-    return { event, created, complete: eventCreated && created.length === matches.length };
+    return { event, created, complete: eventCreated && created.length === matches.length, dispatched };
   };
 }
