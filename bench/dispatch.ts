@@ -17,9 +17,11 @@
  * 3. `ceiling`: rising rates (BENCH_RATES, 300,400,600,800) for 5 s each: the highest at which
  *    every delivery is dispatched within 10 s of the last send, none refused.
  * 4. `drain`: one event to 200 consumers under a budget of 600 a minute, on the budget's clock
- *    scaled 10× (ZEKT_DISPATCH_BUDGET_TIME_SCALE=10: 60 per 6 s window) with its margin scaled
- *    alike (ZEKT_DISPATCH_BUDGET_MARGIN_MS=100, a tenth of the default 1 s): drain time against
- *    the ideal, and the most dispatches reaching the double in any one window.
+ *    scaled 10× (ZEKT_DISPATCH_BUDGET_TIME_SCALE=10: 60 per 6 s window) with its margin
+ *    ZEKT_DISPATCH_BUDGET_MARGIN_MS=150 (0.15 of the default 1 s, not a tenth: the margin covers
+ *    the spread of the requests' transit, which the scaled clock does not shrink; with 100 ms, 2
+ *    runs of 3 saw 61 and 62 in a window once the dispatcher sent through undici): drain time
+ *    against the ideal, and the most dispatches reaching the double in any one window.
  *
  * BENCH_STAGES picks stages (all by default); BENCH_PROFILE_DIR keeps CPU profiles of the
  * platform (the cost stage) and of the tenant runtime (its whole life).
@@ -209,7 +211,7 @@ try {
   if (stages.has('drain')) {
     const windowMs = 6000;
     const budget = 60;
-    const marginMs = 100;
+    const marginMs = 150;
     await bench.setTenantSettings({
       ZEKT_DISPATCH_BUDGET_PER_MINUTE: String(budget),
       ZEKT_DISPATCH_BUDGET_PER_HOUR: '100000',

@@ -29,7 +29,7 @@ export interface PostRequest {
 export type HttpPost = (url: string, init: PostRequest) => Promise<PostAnswer>;
 
 // One pool for the process: a tenant's or GitHub's connections are reused across deliveries.
-const agent = new Agent({ keepAliveTimeout: 10_000, connections: 128 });
+const agent = new Agent({ connections: 128 });
 
 export const undiciPost: HttpPost = async (url, init) => {
   const signal = AbortSignal.timeout(init.timeoutMs);
