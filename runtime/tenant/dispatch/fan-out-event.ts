@@ -2,9 +2,10 @@
  * A provider run attempt completed: its event, once, and a queued delivery per matching consumer.
  *
  * Written so that a crash at any point loses nothing and repeats nothing. Every copy of the
- * `completed` webhook is handled (the intake enqueues each one before it answers), and every step
- * is create-if-absent with ids derived from the run: the event (`<repo>-<run>-<attempt>`, stored
- * open at the sequence of its deliveries, and put on the open list), then each delivery record
+ * `completed` webhook is handled (the intake hands each one over, and answers once this call's
+ * writes are done), and every step is create-if-absent with ids derived from the run: the event
+ * (`<repo>-<run>-<attempt>`, stored open at the sequence of its deliveries, and put on the open
+ * list), then each delivery record
  * (`<eventId>.<consumerId>`; up to 100 in one transaction, each on its own when one exists),
  * created already leased by this call (dispatch-delivery.ts
  * `leasedForCreate`), then the first dispatch of each record this call created, right here (at

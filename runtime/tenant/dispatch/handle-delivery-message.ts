@@ -1,8 +1,10 @@
 /**
  * The one queue function of orchestration, on the tenant's `deliveries` queue: a message is
- * either a workflow run the intake saw (`run`: fan out if it completed, link it if it is a
- * consumer's run), a delivery to send (`dispatch`), a settled report to send (`report`) or a late
- * message's follow-up (`follow-up`, follow-up-delivery.ts). All are idempotent, so a repeated or
+ * a delivery to send (`dispatch`), a settled report to send (`report`), a late message's
+ * follow-up (`follow-up`, follow-up-delivery.ts), or a workflow run (`run`: fan out if it
+ * completed, link it if it is a consumer's run — the intake now hands runs over in process,
+ * create-orchestration.ts `acceptRun`; a `run` message still in a queue from an earlier version is
+ * handled the same way). All are idempotent, so a repeated or
  * retried message changes nothing more.
  */
 import type { WorkflowState } from '../workflow-event-store.ts';
