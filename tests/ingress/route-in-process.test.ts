@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { workflowRunPayload } from '../fixtures/index.ts';
-import { eventually, startIngressHarness, type IngressHarness } from './support.ts';
+import { eventually, startRouterlessHarness, type IngressHarness } from './support.ts';
 import { createDeliveryCommitter } from '../../runtime/ingress/persist-deliveries.ts';
 import { createDeliveryStore, type DeliveryStore } from '../../runtime/ingress/delivery-store.ts';
 import { deliveryPartition, type DeliveryRecord } from '../../runtime/ingress/delivery-record.ts';
@@ -19,10 +19,7 @@ import { memoryLogger } from '../support/logs.ts';
 describe('ingress: rounds handed from the intake to the router of its process', () => {
   let h: IngressHarness;
   beforeEach(async () => {
-    // The harness's own router is off: each test builds the intake and router pair it looks at.
-    h = await startIngressHarness({}, { router: false });
-    await h.addTenant('acme');
-    await h.ingress.installations.bind(4242, 'acme', {}, new Date());
+    h = await startRouterlessHarness();
   });
   afterEach(() => h.close());
 

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { workflowRunPayload } from '../fixtures/index.ts';
-import { startIngressHarness, type IngressHarness } from './support.ts';
+import { startRouterlessHarness, type IngressHarness } from './support.ts';
 import { createDeliveryStore } from '../../runtime/ingress/delivery-store.ts';
 import { createDeliveryCommitter } from '../../runtime/ingress/persist-deliveries.ts';
 import { deliveryPartition, type DeliveryRecord } from '../../runtime/ingress/delivery-record.ts';
@@ -18,9 +18,7 @@ import { memoryLogger } from '../support/logs.ts';
 describe('ingress: the router joins the reads already in flight', () => {
   let h: IngressHarness;
   beforeEach(async () => {
-    h = await startIngressHarness({}, { router: false });
-    await h.addTenant('acme');
-    await h.ingress.installations.bind(4242, 'acme', {}, new Date());
+    h = await startRouterlessHarness();
   });
   afterEach(() => h.close());
 

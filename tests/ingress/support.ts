@@ -179,6 +179,17 @@ export async function startIngressHarness(config: Partial<IngressConfig> = {}, e
   return harness;
 }
 
+/**
+ * A harness whose own router is off, with the tenant `acme` bound to installation 4242: each test
+ * builds the router (and intake) it looks at on the harness's storage.
+ */
+export async function startRouterlessHarness(): Promise<IngressHarness> {
+  const h = await startIngressHarness({}, { router: false });
+  await h.addTenant('acme');
+  await h.ingress.installations.bind(4242, 'acme', {}, new Date());
+  return h;
+}
+
 /** Waits until `check` passes, draining the router's queue between tries. */
 export async function eventually<T>(harness: IngressHarness, check: () => Promise<T>, timeoutMs = 15000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
