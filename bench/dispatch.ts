@@ -2,7 +2,7 @@
  * `npm run bench:dispatch`: orchestration's figures through the whole local path, printed (never
  * asserted). Every part runs as `npm start` runs it (bench/dispatch-platform.ts): the GitHub
  * double's `workflow_run.completed` webhook → the platform's intake and router → the tenant
- * runtime's intake (its own process and its own Azurite) → its deliveries queue → fan-out →
+ * runtime's intake (its own process and its own Azurite) → fan-out →
  * dispatcher → a broker token → the double's `repository_dispatch`. The double's own limits are
  * raised out of the way (Zekt's budget is what the drain measures), and each measured stage has
  * an installation of its own (the double's 5,000 requests an hour per installation).
