@@ -19,7 +19,7 @@ import type { Logger } from '../core/logger.ts';
 import type { InstallationRegistry, InstallationEventPayload } from '../platform/installation-registry.ts';
 import { forwardedEvents, registryEvents, type DeliveryRecord } from './delivery-record.ts';
 import { DeliveryChangedError, DeliveryNotFoundError, type DeliveryStore } from './delivery-store.ts';
-import { fetchPost } from '../core/http-post.ts';
+import { fetchPost, undiciPost } from '../core/http-post.ts';
 import { forwardToTenant, type ForwardSecrets } from './forward-to-tenant.ts';
 import { announceDeliveries, type RouteAnnouncement } from './route-announcement.ts';
 import type { RouteReservation } from './persist-deliveries.ts';
@@ -74,7 +74,7 @@ interface Lookups {
 
 export function createRouter(options: RouterOptions) {
   const now = options.now ?? (() => new Date());
-  const post = options.fetch ? fetchPost(options.fetch) : undefined;
+  const post = options.fetch ? fetchPost(options.fetch) : undiciPost;
   const tenantSlots = new Map<string, LimitFunction>();
   const slotsOf = (tenantId: string) => {
     let slots = tenantSlots.get(tenantId);
@@ -241,7 +241,7 @@ export function createRouter(options: RouterOptions) {
             throw err;
           }
         }
-        return forwardToTenant(url, message, secrets, { timeoutMs: options.forwardTimeoutMs, now: now(), ...(post ? { post } : {}) });
+        return forwardToTenant(url, message, secrets, { timeoutMs: options.forwardTimeoutMs, now: now(), post });
       });
       if (!result) return tlog.debug('another router claimed this delivery while it waited for a slot');
       if (result.kind === 'delivered') {
