@@ -166,7 +166,8 @@ async function startTenant(): Promise<{ url: string; arrivals: Map<string, numbe
 }
 
 type Row = Record<string, number>;
-const kinds = ['ceiling', 'baseline', 'zekt'] as const;
+// BENCH_KINDS picks some of them (e.g. `zekt` alone while working on Zekt's own path).
+const kinds = (process.env.BENCH_KINDS ?? 'ceiling,baseline,zekt').split(',').filter((k): k is 'ceiling' | 'baseline' | 'zekt' => ['ceiling', 'baseline', 'zekt'].includes(k));
 const results: Record<string, Row[]> = { ceiling: [], baseline: [], zekt: [] };
 const endToEnd: { p50: number; p99: number }[] = [];
 const payloads = await bodies();
@@ -189,7 +190,12 @@ for (let run = 1; run <= runs; run++) {
       await openLoop(server.url, payloads, 100, undefined, 2);
       // The fixed rate first, on fresh storage: the closed-loop bursts after it leave tens of
       // thousands of rows and a backlog that would put their after-effects into its tail.
+      const fixedCpu0 = [cpuSeconds(server.child.pid), cpuSeconds(azurite.pid)];
       const fixed = await openLoop(server.url, payloads, 200, undefined, fixedRateSeconds);
+      // CPU per delivery at the fixed rate: what the intake costs when rounds are small.
+      const [fixedServer, fixedStorage] = [cpuSeconds(server.child.pid), cpuSeconds(azurite.pid)].map((after, i) => ((after - (fixedCpu0[i] as number)) / (200 * fixedRateSeconds)) * 1000);
+      if (Number.isFinite(fixedServer)) row['cpu-ms@200/s server'] = fixedServer as number;
+      if (Number.isFinite(fixedStorage)) row['cpu-ms@200/s storage'] = fixedStorage as number;
       row['p50@200/s'] = fixed.p50;
       row['p99@200/s'] = fixed.p99;
       for (const c of [1, 16, 64]) {
@@ -222,10 +228,21 @@ for (let run = 1; run <= runs; run++) {
         tenant.arrivals.clear();
         const sent = new Map<string, number>();
         await openLoop(server.url, payloads, 50, (id, at) => sent.set(id, at), fixedRateSeconds);
-        const deadline = Date.now() + 30_000;
-        while (Date.now() < deadline && [...sent.keys()].some((id) => !tenant.arrivals.has(id))) await new Promise((r) => setTimeout(r, 100));
+        const arrived = async () => {
+          const deadline = Date.now() + 30_000;
+          while (Date.now() < deadline && [...sent.keys()].some((id) => !tenant.arrivals.has(id))) await new Promise((r) => setTimeout(r, 100));
+        };
+        await arrived();
         const lat = [...sent].filter(([id]) => tenant.arrivals.has(id)).map(([id, at]) => (tenant.arrivals.get(id) as number) - at).sort((a, b) => a - b);
         endToEnd.push({ p50: percentile(lat, 50), p99: percentile(lat, 99) });
+        // The routed path's cost at the fixed 200/s: intake, router and forward, until every delivery arrived.
+        sent.clear();
+        const routedCpu0 = [cpuSeconds(routed.child.pid), cpuSeconds(fresh.pid)];
+        await openLoop(server.url, payloads, 200, (id, at) => sent.set(id, at), fixedRateSeconds);
+        await arrived();
+        const [routedServer, routedStorage] = [cpuSeconds(routed.child.pid), cpuSeconds(fresh.pid)].map((after, i) => ((after - (routedCpu0[i] as number)) / sent.size) * 1000);
+        if (Number.isFinite(routedServer)) row['routed cpu-ms@200/s server'] = routedServer as number;
+        if (Number.isFinite(routedStorage)) row['routed cpu-ms@200/s storage'] = routedStorage as number;
       }
     } finally {
       server.child.kill('SIGKILL');
@@ -250,5 +267,6 @@ console.log(`\nZekt / baseline throughput at 64 concurrent: ${(med('zekt', 'rate
 console.log(`Zekt ack p99 at 200 deliveries/s: ${med('zekt', 'p99@200/s').toFixed(1)} ms (target < 25 ms)`);
 const cpu = (kind: string) => `${med(kind, 'cpu-ms/delivery server').toFixed(3)} ms in the server, ${med(kind, 'cpu-ms/delivery storage').toFixed(3)} ms in Azurite`;
 console.log(`CPU per delivery at 64 concurrent: baseline ${cpu('baseline')}; Zekt ${cpu('zekt')}`);
+console.log(`CPU per delivery at 200 deliveries/s: Zekt's intake alone ${med('zekt', 'cpu-ms@200/s server').toFixed(3)} ms in the server, ${med('zekt', 'cpu-ms@200/s storage').toFixed(3)} ms in Azurite; intake, router and forward to a tenant ${med('zekt', 'routed cpu-ms@200/s server').toFixed(3)} ms in the server, ${med('zekt', 'routed cpu-ms@200/s storage').toFixed(3)} ms in Azurite`);
 console.log(`Zekt / ceiling throughput at 64 concurrent: ${(med('zekt', 'rate@64') / med('ceiling', 'rate@64')).toFixed(3)}x`);
 console.log(`Zekt webhook-in -> tenant-received at 50 deliveries/s: p50 ${median(endToEnd.map((e) => e.p50)).toFixed(1)} ms, p99 ${median(endToEnd.map((e) => e.p99)).toFixed(1)} ms`);

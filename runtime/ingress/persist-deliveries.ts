@@ -38,7 +38,13 @@ export interface RouteReservation {
   /** The claim the round's new rows are inserted with (none: they are inserted unclaimed). */
   readonly leaseUntil?: string;
   /** Called once, with what the round stored and the ids it found stored already. */
-  handOver(stored: readonly DeliveryRecord[], duplicateIds: readonly string[]): void;
+  handOver(stored: readonly StoredDelivery[], duplicateIds: readonly string[]): void;
+}
+
+/** A row as the round stored it (with the ETag of its insert), and the body GitHub sent, as received. */
+export interface StoredDelivery {
+  readonly record: DeliveryRecord;
+  readonly rawBody: Buffer;
 }
 
 export interface DeliveryCommitter {
@@ -57,8 +63,8 @@ interface Pending {
 
 interface WrittenBatch {
   readonly stored: Pending[];
-  /** The stored items' rows as the table holds them (with their ETags). */
-  readonly rows: DeliveryRecord[];
+  /** The stored items' rows as the table holds them (with their ETags), with their bodies as received. */
+  readonly rows: StoredDelivery[];
   readonly duplicates: Pending[];
 }
 
@@ -139,13 +145,17 @@ export function createDeliveryCommitter(options: DeliveryCommitterOptions): Deli
       else byId.set(item.record.deliveryId, item);
     }
     let toWrite = [...byId.values()];
-    let rows: DeliveryRecord[] = [];
+    let rows: StoredDelivery[] = [];
     try {
       let unwritten: DeliveryEntity[] = await Promise.all(toWrite.map((item) => entityFor(item, leaseUntil)));
       for (let attempt = 1; unwritten.length > 0; attempt++) {
         const { conflicts, etags } = await tryInsert(unwritten);
         if (conflicts.size === 0) {
-          rows = unwritten.map((e) => fromEntity({ ...e, ...(etags.has(e.rowKey) ? { etag: etags.get(e.rowKey) } : {}) }));
+          const bodies = new Map(toWrite.map((item) => [item.record.deliveryId, item.rawBody]));
+          rows = unwritten.map((e) => ({
+            record: fromEntity({ ...e, ...(etags.has(e.rowKey) ? { etag: etags.get(e.rowKey) } : {}) }),
+            rawBody: bodies.get(e.rowKey) as Buffer,
+          }));
           break;
         }
         // Rare path: someone already stored these ids. They are duplicates; write the rest again.

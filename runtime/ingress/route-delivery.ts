@@ -22,7 +22,7 @@ import { DeliveryChangedError, DeliveryNotFoundError, type DeliveryStore } from 
 import { fetchPost, undiciPost } from '../core/http-post.ts';
 import { forwardToTenant, type ForwardSecrets } from './forward-to-tenant.ts';
 import { announceDeliveries, type RouteAnnouncement } from './route-announcement.ts';
-import type { RouteReservation } from './persist-deliveries.ts';
+import type { RouteReservation, StoredDelivery } from './persist-deliveries.ts';
 import { isRetryableStatus, nextRetryDelay, parseRetryAfter } from './retry-schedule.ts';
 
 /** Where a tenant takes its deliveries; undefined while the tenant is not ready. */
@@ -30,6 +30,12 @@ export type TenantWebhookLookup = (tenantId: string) => Promise<string | undefin
 
 export interface RouterOptions {
   readonly deliveries: DeliveryStore;
+  /**
+   * Where a forwarded delivery's `delivered` mark is written (absent: `deliveries`). Nothing waits
+   * on it but the record itself (the claim keeps other routers off the row until then), so
+   * create-ingress.ts gathers these into larger rounds than the claims, which a forward waits on.
+   */
+  readonly deliveredMarks?: Pick<DeliveryStore, 'update'>;
   readonly installations: InstallationRegistry;
   readonly tenantWebhookUrl: TenantWebhookLookup;
   readonly forwardSecrets: (tenantId: string) => Promise<ForwardSecrets | undefined>;
@@ -43,6 +49,8 @@ export interface RouterOptions {
   readonly retrySchedule: readonly number[];
   readonly forwardTimeoutMs: number;
   readonly log: Logger;
+  /** How long a binding and a tenant address found are reused (2,000 ms by default; 0: each round reads its own). */
+  readonly lookupReuseMs?: number;
   readonly now?: () => Date;
   readonly random?: () => number;
   /** Stands in for the network (tests); the forward goes through undici otherwise (core/http-post.ts). */
@@ -104,12 +112,38 @@ export function createRouter(options: RouterOptions) {
   }
 
   /**
-   * A read already in flight for the same key is joined rather than repeated: under load the rounds
-   * of one installation follow each other closer than a read takes, and each would read the same
-   * binding and address again. Nothing is kept once the read has answered, so what a delivery
-   * sees is never older than a read that started while it was being routed — the same as when it
-   * read for itself. Installation events read for themselves (they change what is read).
+   * A read already in flight for the same key is joined rather than repeated, and a binding or
+   * address it found is reused for `lookupReuseMs` after it answered: at 200 deliveries a second
+   * the rounds of one installation follow each other closer than that, and each would read the
+   * same binding and address again (a storage request per delivery). Only what was found is kept:
+   * an installation with no tenant, or a tenant not ready, is read again by the next delivery, so a
+   * new binding is seen at once. A binding this router changes (an installation event) is forgotten
+   * when applied; one changed elsewhere (a reclaim, another instance) is seen within the window.
    */
+  const reuseMs = options.lookupReuseMs ?? 2000;
+  const recentReads = <K, V>(read: (key: K) => Promise<V | undefined>) => {
+    const entries = new Map<K, { value: Promise<V | undefined>; until: number }>();
+    const lookUp = (key: K): Promise<V | undefined> => {
+      const at = Date.now();
+      const hit = entries.get(key);
+      if (hit && at < hit.until) return hit.value;
+      // Expired entries of keys not asked for again are dropped now and then.
+      if (entries.size > 10_000) for (const [k, e] of entries) if (e.until <= at) entries.delete(k);
+      const started = read(key);
+      const entry = { value: started, until: Number.POSITIVE_INFINITY }; // joined while in flight
+      entries.set(key, entry);
+      const settle = (found: V | undefined) => {
+        if (entries.get(key) !== entry) return;
+        if (found === undefined || reuseMs <= 0) entries.delete(key);
+        else entry.until = Date.now() + reuseMs;
+      };
+      started.then(settle, () => settle(undefined));
+      return started;
+    };
+    return Object.assign(lookUp, { forget: (key: K) => void entries.delete(key) });
+  };
+  const bindings = recentReads((id: number) => options.installations.tenantOf(id));
+  const addresses = recentReads((id: string) => options.tenantWebhookUrl(id));
   const inFlight = <K, V>(read: (key: K) => Promise<V>) => {
     const pending = new Map<K, Promise<V>>();
     return (key: K): Promise<V> => {
@@ -123,8 +157,9 @@ export function createRouter(options: RouterOptions) {
     };
   };
   const reads: Lookups = {
-    tenantOf: inFlight((id: number) => options.installations.tenantOf(id)),
-    tenantWebhookUrl: inFlight((id: string) => options.tenantWebhookUrl(id)),
+    tenantOf: bindings,
+    tenantWebhookUrl: addresses,
+    // The secrets store keeps what it read for a while itself (core/secret-store.ts); joined only.
     forwardSecrets: inFlight((id: string) => options.forwardSecrets(id)),
   };
   const freshReads: Lookups = {
@@ -159,11 +194,14 @@ export function createRouter(options: RouterOptions) {
     };
   }
 
-  /** `claimed`: the row as the intake of this process inserted it, claimed by this router (not read back, not claimed again). */
-  async function routeOne(deliveryId: string, roundLookups: Lookups = sharedLookups(), claimed?: DeliveryRecord): Promise<void> {
+  /**
+   * `claimed`: the row as the intake of this process inserted it, claimed by this router (not read
+   * back, not claimed again), with the body as GitHub sent it (not inflated from the row).
+   */
+  async function routeOne(deliveryId: string, roundLookups: Lookups = sharedLookups(), claimed?: StoredDelivery): Promise<void> {
     let lookups = roundLookups;
     const log = options.log.child({ deliveryId });
-    const found = claimed ?? (await getAnnounced(deliveryId));
+    const found = claimed?.record ?? (await getAnnounced(deliveryId));
     if (!found) return log.warn('announced delivery has no row: its write failed, or it was purged');
     let record = found;
     const at = now();
@@ -184,18 +222,22 @@ export function createRouter(options: RouterOptions) {
       }
     }
 
-    const finish = (changes: Partial<DeliveryRecord>) => {
+    const finish = (changes: Partial<DeliveryRecord>, store: Pick<DeliveryStore, 'update'> = options.deliveries) => {
       const { leaseUntil: _l, nextAttemptAt: _n, ...rest } = record;
-      return options.deliveries.update({ ...rest, ...changes, updatedAt: now().toISOString() } as DeliveryRecord);
+      return store.update({ ...rest, ...changes, updatedAt: now().toISOString() } as DeliveryRecord);
     };
 
-    const payload = JSON.parse((await options.deliveries.body(record)).toString('utf8')) as Record<string, unknown>;
+    // The payload is parsed only where the router reads it (installation events); a forward
+    // carries its text as it is (forward-to-tenant.ts `forwardBody`).
+    const payloadText = (claimed?.rawBody ?? (await options.deliveries.body(record))).toString('utf8');
 
     if (registryEvents.has(record.event)) {
+      const payload = JSON.parse(payloadText) as InstallationEventPayload;
       // Applied once (a parked one comes back when its installation is bound), then forwarded:
       // the tenant learns its installations and refreshes its subscriptions from them.
       if (!record.appliedAt) {
-        await options.installations.applyEvent(record.event, payload as InstallationEventPayload, at);
+        await options.installations.applyEvent(record.event, payload, at);
+        bindings.forget(record.installationId as number);
         record = await options.deliveries.update({ ...record, appliedAt: at.toISOString() });
         log.info({ event: record.event, action: record.action }, 'installation registry updated');
       }
@@ -228,7 +270,7 @@ export function createRouter(options: RouterOptions) {
         installationId: record.installationId,
         tenantId,
         receivedAt: record.receivedAt,
-        payload,
+        payloadText,
       };
       const waitingSince = Date.now();
       const result = await slotsOf(tenantId)(async () => {
@@ -245,7 +287,7 @@ export function createRouter(options: RouterOptions) {
       });
       if (!result) return tlog.debug('another router claimed this delivery while it waited for a slot');
       if (result.kind === 'delivered') {
-        await finish({ status: 'delivered', tenantId, attempts, deliveredAt: now().toISOString() });
+        await finish({ status: 'delivered', tenantId, attempts, deliveredAt: now().toISOString() }, options.deliveredMarks);
         return tlog.info({ attempts, status: result.status }, 'delivered to tenant');
       }
       failure =
@@ -290,15 +332,15 @@ export function createRouter(options: RouterOptions) {
    * part-way (storage refused a write) is announced for another try once the claim has run out;
    * if even that fails, the row waits for the sweeper.
    */
-  function routeInHand(rows: readonly DeliveryRecord[], duplicateIds: readonly string[]): void {
-    const routes = [...rows.map((row) => ({ id: row.deliveryId, row })), ...duplicateIds.map((id) => ({ id, row: undefined }))];
+  function routeInHand(rows: readonly StoredDelivery[], duplicateIds: readonly string[]): void {
+    const routes = [...rows.map((row) => ({ id: row.record.deliveryId, row })), ...duplicateIds.map((id) => ({ id, row: undefined }))];
     if (routes.length === 0) return;
     inHand += routes.length;
     const lookups = sharedLookups();
     void Promise.all(
       routes.map(({ id, row }) =>
         routeOne(id, lookups, row)
-          .then(() => undefined, (err: unknown) => ({ id, err, leaseUntil: row?.leaseUntil }))
+          .then(() => undefined, (err: unknown) => ({ id, err, leaseUntil: row?.record.leaseUntil }))
           .finally(() => inHand--),
       ),
     ).then(async (outcomes) => {
