@@ -33,6 +33,8 @@ import { countStorageRequests, type StorageRequestCounts } from '../runtime/stor
 import { startBenchPlatform } from './dispatch-platform.ts';
 import { cpuOf, cpuSeconds, processesBelow } from './process-cpu.ts';
 import { startProfile } from './profile-share.ts';
+import { describeLowRateFactor, measureLowRateFactor } from './support/low-rate-factor.ts';
+import { workflowRunPayload } from '../tests/fixtures/index.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 // The cost stage's fixed rate (200 by default; lower to compare two versions on a busy machine).
@@ -154,6 +156,8 @@ try {
 
   // 2. Cost at a fixed rate (200 deliveries/s).
   if (stages.has('cost')) {
+    // The machine's own charge for work done at this rate (bench/support/low-rate-factor.ts), measured while the path is idle.
+    console.log(`  ${describeLowRateFactor(await measureLowRateFactor(JSON.stringify(workflowRunPayload()), costRate))}`);
     await bench.installWithSubscriptions('solo', 'lib', ['app']);
     await warm('solo/lib', 1);
     await sleep(3000);

@@ -15,6 +15,7 @@ import { sign } from '@octokit/webhooks-methods';
 import { startAzurite } from '../local/azurite/start-azurite.ts';
 import { workflowJobPayload, workflowRunPayload } from '../tests/fixtures/index.ts';
 import { platformNodeArguments } from '../runtime/platform/node-arguments.ts';
+import { describeLowRateFactor, measureLowRateFactor } from './support/low-rate-factor.ts';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
@@ -241,8 +242,8 @@ for (let run = 1; run <= runs; run++) {
         await openLoop(server.url, payloads, 200, (id, at) => sent.set(id, at), fixedRateSeconds);
         await arrived();
         const [routedServer, routedStorage] = [cpuSeconds(routed.child.pid), cpuSeconds(fresh.pid)].map((after, i) => ((after - (routedCpu0[i] as number)) / sent.size) * 1000);
-        if (Number.isFinite(routedServer)) row['routed cpu-ms@200/s server'] = routedServer as number;
-        if (Number.isFinite(routedStorage)) row['routed cpu-ms@200/s storage'] = routedStorage as number;
+        if (Number.isFinite(routedServer)) row['cpu-ms@200/s routed server'] = routedServer as number;
+        if (Number.isFinite(routedStorage)) row['cpu-ms@200/s routed storage'] = routedStorage as number;
       }
     } finally {
       server.child.kill('SIGKILL');
@@ -267,6 +268,7 @@ console.log(`\nZekt / baseline throughput at 64 concurrent: ${(med('zekt', 'rate
 console.log(`Zekt ack p99 at 200 deliveries/s: ${med('zekt', 'p99@200/s').toFixed(1)} ms (target < 25 ms)`);
 const cpu = (kind: string) => `${med(kind, 'cpu-ms/delivery server').toFixed(3)} ms in the server, ${med(kind, 'cpu-ms/delivery storage').toFixed(3)} ms in Azurite`;
 console.log(`CPU per delivery at 64 concurrent: baseline ${cpu('baseline')}; Zekt ${cpu('zekt')}`);
-console.log(`CPU per delivery at 200 deliveries/s: Zekt's intake alone ${med('zekt', 'cpu-ms@200/s server').toFixed(3)} ms in the server, ${med('zekt', 'cpu-ms@200/s storage').toFixed(3)} ms in Azurite; intake, router and forward to a tenant ${med('zekt', 'routed cpu-ms@200/s server').toFixed(3)} ms in the server, ${med('zekt', 'routed cpu-ms@200/s storage').toFixed(3)} ms in Azurite`);
+console.log(`CPU per delivery at 200 deliveries/s: Zekt's intake alone ${med('zekt', 'cpu-ms@200/s server').toFixed(3)} ms in the server, ${med('zekt', 'cpu-ms@200/s storage').toFixed(3)} ms in Azurite; intake, router and forward to a tenant ${med('zekt', 'cpu-ms@200/s routed server').toFixed(3)} ms in the server, ${med('zekt', 'cpu-ms@200/s routed storage').toFixed(3)} ms in Azurite`);
+console.log(describeLowRateFactor(await measureLowRateFactor(JSON.stringify(workflowRunPayload()), 200)));
 console.log(`Zekt / ceiling throughput at 64 concurrent: ${(med('zekt', 'rate@64') / med('ceiling', 'rate@64')).toFixed(3)}x`);
 console.log(`Zekt webhook-in -> tenant-received at 50 deliveries/s: p50 ${median(endToEnd.map((e) => e.p50)).toFixed(1)} ms, p99 ${median(endToEnd.map((e) => e.p99)).toFixed(1)} ms`);

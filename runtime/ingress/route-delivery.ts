@@ -299,6 +299,10 @@ export function createRouter(options: RouterOptions) {
               ...(parseRetryAfter(result.retryAfter, now()) !== undefined ? { retryAfter: parseRetryAfter(result.retryAfter, now()) as number } : {}),
             };
     }
+    // A forward that did not land may have used an address or binding that changed: what was
+    // kept of them is dropped, so the next attempt (this delivery's or another's) reads them again.
+    addresses.forget(tenantId);
+    bindings.forget(record.installationId);
     const delay = failure.retryable ? nextRetryDelay(options.retrySchedule, attempts, failure.retryAfter, options.random) : undefined;
     if (delay === undefined) {
       await finish({ status: 'dead', tenantId, attempts, lastError: failure.retryable ? `retries exhausted: ${failure.reason}` : failure.reason });

@@ -27,7 +27,7 @@ describe('ingress: the router joins the reads in flight and reuses what it found
   const tenant = () => h.tenants.get('acme') as NonNullable<ReturnType<IngressHarness['tenants']['get']>>;
 
   /** A router whose binding and address reads are counted, each held until `release()`. */
-  function countingRouter(lookupReuseMs?: number) {
+  function countingRouter(lookupReuseMs?: number, addressOf: (tenantId: string) => string | undefined = (tenantId) => h.tenants.get(tenantId)?.webhookUrl) {
     const bindingReads: number[] = [];
     const addressReads: string[] = [];
     let gate: { promise: Promise<void>; open: () => void } | undefined;
@@ -51,7 +51,7 @@ describe('ingress: the router joins the reads in flight and reuses what it found
       installations,
       tenantWebhookUrl: async (tenantId) => {
         addressReads.push(tenantId);
-        return h.tenants.get(tenantId)?.webhookUrl;
+        return addressOf(tenantId);
       },
       forwardSecrets: h.ingress.forwardSecrets,
       queue: h.storage.queue('ingress-deliveries'),
@@ -127,6 +127,20 @@ describe('ingress: the router joins the reads in flight and reuses what it found
     expect(bindingReads).to.deep.equal([777, 777]);
     expect((await h.ingress.deliveries.get(later)).status).to.equal('delivered');
     expect(tenant().received.map((r) => r.id)).to.include(later);
+  });
+
+  it('drops a kept address when a forward to it did not land: the next delivery reads the address again', async () => {
+    // The tenant's runtime moved: the address first read is gone (nothing listens there).
+    let address = 'http://127.0.0.1:9/api/webhooks';
+    const { router, store, addressReads } = countingRouter(60_000, () => address);
+    const first = await stored(store);
+    await router.handleAnnouncement({ deliveryIds: [first] });
+    expect((await h.ingress.deliveries.get(first)).status).to.equal('retrying');
+    address = tenant().webhookUrl;
+    const second = await stored(store);
+    await router.handleAnnouncement({ deliveryIds: [second] });
+    expect(addressReads).to.deep.equal(['acme', 'acme']);
+    expect((await h.ingress.deliveries.get(second)).status).to.equal('delivered');
   });
 
   it('does not reuse a binding an installation event changed: after the uninstall, the next delivery is parked', async () => {
