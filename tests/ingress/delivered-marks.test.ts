@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { workflowRunPayload } from '../fixtures/index.ts';
-import { startRouterlessHarness, type IngressHarness } from './support.ts';
+import { receivedRunRecord, startRouterlessHarness, type IngressHarness } from './support.ts';
 import { batchDeliveryUpdates } from '../../runtime/ingress/batch-delivery-updates.ts';
 import { createDeliveryCommitter } from '../../runtime/ingress/persist-deliveries.ts';
 import { createDeliveryStore, DeliveryChangedError } from '../../runtime/ingress/delivery-store.ts';
@@ -33,13 +33,7 @@ describe('ingress: the router gathers its delivered marks and leaves the body al
   afterEach(() => h.close());
 
   const body = Buffer.from(JSON.stringify(workflowRunPayload()));
-  function record(deliveryId: string): DeliveryRecord {
-    const at = new Date().toISOString();
-    return {
-      deliveryId, partition: deliveryPartition(deliveryId), event: 'workflow_run', action: 'completed', installationId: 4242,
-      signature: 'sha256', receivedAt: at, status: 'received', attempts: 0, updatedAt: at, bodyBytes: body.length,
-    };
-  }
+  const record = (deliveryId: string) => receivedRunRecord(deliveryId, body.length);
 
   /** The deliveries table, its transactions' actions recorded (`Merge` / `Replace` / `create`). */
   function countedTable(): { table: TableClient; transactions: string[][] } {

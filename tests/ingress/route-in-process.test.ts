@@ -8,10 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { workflowRunPayload } from '../fixtures/index.ts';
-import { eventually, startRouterlessHarness, type IngressHarness } from './support.ts';
+import { eventually, receivedRunRecord, startRouterlessHarness, type IngressHarness } from './support.ts';
 import { createDeliveryCommitter } from '../../runtime/ingress/persist-deliveries.ts';
 import { createDeliveryStore, type DeliveryStore } from '../../runtime/ingress/delivery-store.ts';
-import { deliveryPartition, type DeliveryRecord } from '../../runtime/ingress/delivery-record.ts';
+import { deliveryPartition } from '../../runtime/ingress/delivery-record.ts';
 import { createRouter } from '../../runtime/ingress/route-delivery.ts';
 import { decodeQueueMessage } from '../../runtime/storage/queue-message.ts';
 import { memoryLogger } from '../support/logs.ts';
@@ -62,13 +62,7 @@ describe('ingress: rounds handed from the intake to the router of its process', 
   }
 
   const body = Buffer.from(JSON.stringify(workflowRunPayload()));
-  function record(deliveryId: string): DeliveryRecord {
-    const at = new Date().toISOString();
-    return {
-      deliveryId, partition: deliveryPartition(deliveryId), event: 'workflow_run', action: 'completed', installationId: 4242,
-      signature: 'sha256', receivedAt: at, status: 'received', attempts: 0, updatedAt: at, bodyBytes: body.length,
-    };
-  }
+  const record = (deliveryId: string) => receivedRunRecord(deliveryId, body.length);
   const delivered = (ids: readonly string[]) => eventually(h, async () => {
     for (const id of ids) expect((await h.ingress.deliveries.get(id)).status).to.equal('delivered');
   });

@@ -19,6 +19,7 @@ import type { FunctionTable, QueueFunction } from '../../runtime/functions/funct
 import { createInvocationContext } from '../../runtime/local-host/invocation-context.ts';
 import { createLogger } from '../../runtime/core/logger.ts';
 import { memoryLogger } from '../support/logs.ts';
+import { deliveryPartition, type DeliveryRecord } from '../../runtime/ingress/delivery-record.ts';
 
 export const webhookSecret = () => randomBytes(20).toString('hex');
 export const forwardSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
@@ -221,4 +222,13 @@ export function routerByHand(h: IngressHarness): (message: unknown) => Promise<u
   const fn = h.ingress.functions.find((f): f is QueueFunction => f.kind === 'queue' && f.name === 'routeDeliveries');
   if (!fn) throw new Error('no router function');
   return (message) => Promise.resolve(fn.handler(message, createInvocationContext(fn.name, createLogger({ level: 'silent' }))));
+}
+
+/** A `workflow_run.completed` delivery's row as the intake builds it, before it is stored (tests that drive the committer and router by hand). */
+export function receivedRunRecord(deliveryId: string, bodyBytes: number, installationId = 4242): DeliveryRecord {
+  const at = new Date().toISOString();
+  return {
+    deliveryId, partition: deliveryPartition(deliveryId), event: 'workflow_run', action: 'completed', installationId,
+    signature: 'sha256', receivedAt: at, status: 'received', attempts: 0, updatedAt: at, bodyBytes,
+  };
 }
