@@ -66,11 +66,6 @@ if (kind === 'ceiling') {
 } else if (kind === 'zekt' || kind === 'zekt-routed') {
   const config = loadConfig({ ZEKT_STORAGE_CONNECTION_STRING: env.BENCH_STORAGE });
   const storage = createStorage(config.storage);
-  // Counted when asked (the routed step prints requests per delivery).
-  if (env.BENCH_STORAGE_REQUEST_COUNTS) {
-    const { countStorageRequests } = await import('../runtime/storage/count-storage-requests.ts');
-    countStorageRequests({ accountName: storage.accountName, endpoints: (env.BENCH_STORAGE as string).split(';').filter((f) => /^\w+Endpoint=/.test(f)).map((f) => f.slice(f.indexOf('=') + 1)), file: env.BENCH_STORAGE_REQUEST_COUNTS });
-  }
   const { platformStorageResources } = await import('../runtime/platform/platform-storage-layout.ts');
   await storage.ensure(platformStorageResources);
   const secrets = new Map([

@@ -52,6 +52,11 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** CPU ms per delivery each process spent since `before` (their cpuSeconds then), over `count` deliveries. */
+function cpuPerDelivery(pids: readonly (number | undefined)[], before: readonly number[], count: number): number[] {
+  return pids.map((pid, i) => ((cpuSeconds(pid) - (before[i] as number)) / count) * 1000);
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
@@ -194,7 +199,7 @@ for (let run = 1; run <= runs; run++) {
       const fixedCpu0 = [cpuSeconds(server.child.pid), cpuSeconds(azurite.pid)];
       const fixed = await openLoop(server.url, payloads, 200, undefined, fixedRateSeconds);
       // CPU per delivery at the fixed rate: what the intake costs when rounds are small.
-      const [fixedServer, fixedStorage] = [cpuSeconds(server.child.pid), cpuSeconds(azurite.pid)].map((after, i) => ((after - (fixedCpu0[i] as number)) / (200 * fixedRateSeconds)) * 1000);
+      const [fixedServer, fixedStorage] = cpuPerDelivery([server.child.pid, azurite.pid], fixedCpu0, 200 * fixedRateSeconds);
       if (Number.isFinite(fixedServer)) row['cpu-ms@200/s server'] = fixedServer as number;
       if (Number.isFinite(fixedStorage)) row['cpu-ms@200/s storage'] = fixedStorage as number;
       row['p50@200/s'] = fixed.p50;
@@ -204,9 +209,9 @@ for (let run = 1; run <= runs; run++) {
         const r = await closedLoop(server.url, payloads, c);
         if (c === 64) {
           // CPU per delivery answered: where the 64-concurrent step's time goes (Linux only).
-          const [serverCpu, storageCpu] = [cpuSeconds(server.child.pid), cpuSeconds(azurite.pid)].map((after, i) => (after - (cpuBefore[i] as number)) / r.count);
-          if (Number.isFinite(serverCpu)) row['cpu-ms/delivery server'] = (serverCpu as number) * 1000;
-          if (Number.isFinite(storageCpu)) row['cpu-ms/delivery storage'] = (storageCpu as number) * 1000;
+          const [serverCpu, storageCpu] = cpuPerDelivery([server.child.pid, azurite.pid], cpuBefore, r.count);
+          if (Number.isFinite(serverCpu)) row['cpu-ms/delivery server'] = serverCpu as number;
+          if (Number.isFinite(storageCpu)) row['cpu-ms/delivery storage'] = storageCpu as number;
         }
         row[`rate@${c}`] = r.rate;
         row[`p50@${c}`] = r.p50;
@@ -241,7 +246,7 @@ for (let run = 1; run <= runs; run++) {
         const routedCpu0 = [cpuSeconds(routed.child.pid), cpuSeconds(fresh.pid)];
         await openLoop(server.url, payloads, 200, (id, at) => sent.set(id, at), fixedRateSeconds);
         await arrived();
-        const [routedServer, routedStorage] = [cpuSeconds(routed.child.pid), cpuSeconds(fresh.pid)].map((after, i) => ((after - (routedCpu0[i] as number)) / sent.size) * 1000);
+        const [routedServer, routedStorage] = cpuPerDelivery([routed.child.pid, fresh.pid], routedCpu0, sent.size);
         if (Number.isFinite(routedServer)) row['cpu-ms@200/s routed server'] = routedServer as number;
         if (Number.isFinite(routedStorage)) row['cpu-ms@200/s routed storage'] = routedStorage as number;
       }
