@@ -121,7 +121,8 @@ export function createRouter(options: RouterOptions) {
    * when applied; one changed elsewhere (a reclaim, another instance) is seen within the window.
    */
   const reuseMs = options.lookupReuseMs ?? 2000;
-  const recentReads = <K, V>(read: (key: K) => Promise<V | undefined>) => {
+  /** `keepMs` 0: joined while in flight only. */
+  const recentReads = <K, V>(read: (key: K) => Promise<V | undefined>, keepMs: number) => {
     const entries = new Map<K, { value: Promise<V | undefined>; until: number }>();
     const lookUp = (key: K): Promise<V | undefined> => {
       const at = Date.now();
@@ -134,33 +135,21 @@ export function createRouter(options: RouterOptions) {
       entries.set(key, entry);
       const settle = (found: V | undefined) => {
         if (entries.get(key) !== entry) return;
-        if (found === undefined || reuseMs <= 0) entries.delete(key);
-        else entry.until = Date.now() + reuseMs;
+        if (found === undefined || keepMs <= 0) entries.delete(key);
+        else entry.until = Date.now() + keepMs;
       };
       started.then(settle, () => settle(undefined));
       return started;
     };
     return Object.assign(lookUp, { forget: (key: K) => void entries.delete(key) });
   };
-  const bindings = recentReads((id: number) => options.installations.tenantOf(id));
-  const addresses = recentReads((id: string) => options.tenantWebhookUrl(id));
-  const inFlight = <K, V>(read: (key: K) => Promise<V>) => {
-    const pending = new Map<K, Promise<V>>();
-    return (key: K): Promise<V> => {
-      const joined = pending.get(key);
-      if (joined) return joined;
-      const started = read(key);
-      pending.set(key, started);
-      const settle = () => void (pending.get(key) === started && pending.delete(key));
-      started.then(settle, settle);
-      return started;
-    };
-  };
+  const bindings = recentReads((id: number) => options.installations.tenantOf(id), reuseMs);
+  const addresses = recentReads((id: string) => options.tenantWebhookUrl(id), reuseMs);
   const reads: Lookups = {
     tenantOf: bindings,
     tenantWebhookUrl: addresses,
     // The secrets store keeps what it read for a while itself (core/secret-store.ts); joined only.
-    forwardSecrets: inFlight((id: string) => options.forwardSecrets(id)),
+    forwardSecrets: recentReads((id: string) => options.forwardSecrets(id), 0),
   };
   const freshReads: Lookups = {
     tenantOf: (id) => options.installations.tenantOf(id),

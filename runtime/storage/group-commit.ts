@@ -34,7 +34,7 @@ export function createGroupCommit<T>(options: GroupCommitOptions<T>): { add(item
   function schedule(): void {
     if (flushing) return;
     flushing = true;
-    // setImmediate gathers everything that arrived in this turn of the event loop into the round.
+    // Without a gather, setImmediate takes everything that arrived in this turn of the event loop.
     if (gatherMs > 0) setTimeout(() => void flushLoop(), gatherMs);
     else setImmediate(() => void flushLoop());
   }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { workflowRunPayload } from '../fixtures/index.ts';
-import { receivedRunRecord, startRouterlessHarness, type IngressHarness } from './support.ts';
+import { eventually, receivedRunRecord, startRouterlessHarness, type IngressHarness } from './support.ts';
 import { batchDeliveryUpdates } from '../../runtime/ingress/batch-delivery-updates.ts';
 import { createDeliveryCommitter } from '../../runtime/ingress/persist-deliveries.ts';
 import { createDeliveryStore, DeliveryChangedError } from '../../runtime/ingress/delivery-store.ts';
@@ -72,9 +72,9 @@ describe('ingress: the router gathers its delivered marks and leaves the body al
       await new Promise((r) => setTimeout(r, 20));
     }
     const tenant = h.tenants.get('acme');
-    for (let i = 0; i < 50 && (await Promise.all(ids.map((id) => h.ingress.deliveries.get(id)))).some((r) => r.status !== 'delivered'); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(h, async () => {
+      for (const id of ids) expect((await h.ingress.deliveries.get(id)).status).to.equal('delivered');
+    });
     expect(tenant?.received.map((r) => r.id).sort()).to.deep.equal([...ids].sort());
     expect(transactions, 'the marks: one transaction of three Merges').to.deep.equal([['Merge', 'Merge', 'Merge']]);
     for (const id of ids) {
