@@ -156,15 +156,21 @@ async function startServer(kind: string, env: Record<string, string>): Promise<{
   });
 }
 
-/** The tenant end: answers 200 at once and notes when each delivery arrived. */
+/** The tenant end: answers 200 at once and notes when each delivery arrived (a batch's each, route-delivery.ts). */
 async function startTenant(): Promise<{ url: string; arrivals: Map<string, number>; close(): void }> {
   const arrivals = new Map<string, number>();
+  const arrived = (id: string) => void (arrivals.has(id) || arrivals.set(id, performance.now()));
   const server = http.createServer((req, res) => {
-    const id = String(req.headers['webhook-id']);
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (!arrivals.has(id)) arrivals.set(id, performance.now());
-      res.writeHead(200).end();
+      if (!req.url?.endsWith('/batch')) {
+        arrived(String(req.headers['webhook-id']));
+        return void res.writeHead(200).end();
+      }
+      const ids = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { deliveries: { id: string }[] }).deliveries.map((d) => d.id);
+      ids.forEach(arrived);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results: ids.map((id) => ({ id, status: 200 })) }));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

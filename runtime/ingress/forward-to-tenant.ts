@@ -3,7 +3,13 @@
  * per the Standard Webhooks spec (https://www.standardwebhooks.com/) with the tenant's own forward
  * secret — `webhook-id` is the GitHub delivery id (the tenant's idempotency key), and during a
  * rotation the signature header carries one signature per secret (standard-webhooks.ts).
+ *
+ * Or several deliveries in one POST to `<webhook URL>/batch` (`forwardBatchToTenant`), signed the
+ * same way under an id of the batch's own: `{"tenantId", "deliveries": [<a single forward's body>,
+ * …]}`, answered `{"results": [{"id", "status", …}]}` in the same order, each result what the
+ * single forward of that delivery would have answered.
  */
+import { randomUUID } from 'node:crypto';
 import { undiciPost, type HttpPost } from '../core/http-post.ts';
 import { signMessage } from './standard-webhooks.ts';
 
@@ -59,11 +65,15 @@ export async function forwardToTenant(
   secrets: ForwardSecrets,
   options: { timeoutMs: number; now: Date; post?: HttpPost },
 ): Promise<ForwardResult> {
-  const body = forwardBody(delivery);
+  return sendForward(url, delivery.id, forwardBody(delivery), secrets, options);
+}
+
+/** The single forward of a delivery whose body (`forwardBody`) is written already. */
+export async function sendForward(url: string, deliveryId: string, body: string, secrets: ForwardSecrets, options: { timeoutMs: number; now: Date; post?: HttpPost }): Promise<ForwardResult> {
   const headers = {
     'content-type': 'application/json',
     'user-agent': 'Zekt-Ingress',
-    ...signForward(delivery.id, body, secrets, options.now),
+    ...signForward(deliveryId, body, secrets, options.now),
   };
   try {
     // Redirects are not followed: a tenant's 3xx is an answer like any other non-2xx.
@@ -81,3 +91,73 @@ export async function forwardToTenant(
 
 /** Bytes of a tenant's response body the router reads (its first 500 characters are recorded). */
 const responseBytesKept = 2048;
+
+/** Bytes of a batch's answer the router reads: its results are about 100 bytes a delivery. */
+const batchAnswerBytesKept = 256 * 1024;
+
+/** The batch's body around its deliveries' single-forward bodies (`forwardBody`), spliced, not re-serialised. */
+export function batchBody(tenantId: string, bodies: readonly string[]): string {
+  return `{"tenantId":${JSON.stringify(tenantId)},"deliveries":[${bodies.join(',')}]}`;
+}
+
+interface BatchEntryAnswer {
+  readonly id?: unknown;
+  readonly status?: unknown;
+  readonly error?: unknown;
+  readonly retryAfter?: unknown;
+}
+
+/**
+ * Forwards `bodies` (each `forwardBody` of one delivery, `ids` theirs, in order) in one POST; one
+ * result per delivery, in order. An answer that is not 2xx, or no answer, is every delivery's; a
+ * 2xx whose results do not name a delivery in its place counts as the tenant refusing it (502,
+ * retried).
+ */
+export async function forwardBatchToTenant(
+  url: string,
+  tenantId: string,
+  batch: { readonly ids: readonly string[]; readonly bodies: readonly string[] },
+  secrets: ForwardSecrets,
+  options: { timeoutMs: number; now: Date; post?: HttpPost },
+): Promise<ForwardResult[]> {
+  const body = batchBody(tenantId, batch.bodies);
+  const headers = {
+    'content-type': 'application/json',
+    'user-agent': 'Zekt-Ingress',
+    ...signForward(`batch_${randomUUID()}`, body, secrets, options.now),
+  };
+  const every = (result: ForwardResult) => batch.ids.map(() => result);
+  let status: number;
+  let text: string;
+  let retryAfter: string | null;
+  try {
+    const res = await (options.post ?? undiciPost)(`${url}/batch`, { headers, body, timeoutMs: options.timeoutMs });
+    text = await res.text(batchAnswerBytesKept).catch(() => '');
+    status = res.status;
+    retryAfter = res.headers.get('retry-after');
+  } catch (err) {
+    const e = err as Error;
+    return every({ kind: 'unreachable', error: e.name === 'TimeoutError' ? `timed out after ${options.timeoutMs} ms` : `${e.name}: ${e.message}` });
+  }
+  if (status < 200 || status >= 300) return every({ kind: 'rejected', status, retryAfter, body: text.slice(0, 500) });
+  let results: readonly BatchEntryAnswer[] = [];
+  try {
+    const answer = JSON.parse(text) as { results?: unknown };
+    if (Array.isArray(answer.results)) results = answer.results as BatchEntryAnswer[];
+  } catch {
+    // An unreadable answer names no delivery: each is refused below, and retried.
+  }
+  return batch.ids.map((id, i): ForwardResult => {
+    const entry = results[i];
+    if (!entry || entry.id !== id || typeof entry.status !== 'number') {
+      return { kind: 'rejected', status: 502, retryAfter: null, body: 'the batch answer has no result for this delivery' };
+    }
+    if (entry.status >= 200 && entry.status < 300) return { kind: 'delivered', status: entry.status };
+    return {
+      kind: 'rejected',
+      status: entry.status,
+      retryAfter: typeof entry.retryAfter === 'string' ? entry.retryAfter : null,
+      body: typeof entry.error === 'string' ? JSON.stringify({ error: entry.error }).slice(0, 500) : '',
+    };
+  });
+}

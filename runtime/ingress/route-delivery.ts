@@ -13,14 +13,14 @@
  * `reserve` declined), whose rows are read and claimed under their ETag.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import pLimit, { type LimitFunction } from 'p-limit';
 import type { QueueClient } from '@azure/storage-queue';
 import type { Logger } from '../core/logger.ts';
 import type { InstallationRegistry, InstallationEventPayload } from '../platform/installation-registry.ts';
 import { forwardedEvents, registryEvents, type DeliveryRecord } from './delivery-record.ts';
 import { DeliveryChangedError, DeliveryNotFoundError, type DeliveryStore } from './delivery-store.ts';
 import { fetchPost, undiciPost } from '../core/http-post.ts';
-import { forwardToTenant, type ForwardSecrets } from './forward-to-tenant.ts';
+import { forwardBody, type ForwardSecrets } from './forward-to-tenant.ts';
+import { createTenantForwards } from './tenant-forwards.ts';
 import { announceDeliveries, type RouteAnnouncement } from './route-announcement.ts';
 import type { RouteReservation, StoredDelivery } from './persist-deliveries.ts';
 import { isRetryableStatus, nextRetryDelay, parseRetryAfter } from './retry-schedule.ts';
@@ -61,12 +61,14 @@ export interface RouterOptions {
 const missingRowRetryMs: readonly number[] = [20, 100, 400, 1500];
 
 /**
- * Forwards one router instance has open to one tenant at once. A backlog (after a storage outage,
- * the sweeper announces every stalled row again, once per sweep) routed all at once is one forward
- * per delivery to the tenant at the same moment: more than it answers within the forward timeout,
- * so all fail and are retried together. Per tenant, so a slow tenant never holds up the others.
+ * POSTs one router instance has open to one tenant at once, and deliveries in one of them, at
+ * most: what waits for a request goes in the next together (tenant-forwards.ts). At most 32
+ * deliveries are with a tenant at once, as when each had a request of its own.
  */
-export const forwardsPerTenant = 32;
+export const forwardsPerTenant = 4;
+export const deliveriesPerForward = 8;
+/** A batch's body, at most; a delivery larger than this goes alone. */
+const batchBytes = 1024 * 1024;
 
 /** A route taken from the intake that failed part-way is announced again this long after its claim runs out. */
 const failedInHandRetrySeconds = 1;
@@ -83,12 +85,7 @@ interface Lookups {
 export function createRouter(options: RouterOptions) {
   const now = options.now ?? (() => new Date());
   const post = options.fetch ? fetchPost(options.fetch) : undiciPost;
-  const tenantSlots = new Map<string, LimitFunction>();
-  const slotsOf = (tenantId: string) => {
-    let slots = tenantSlots.get(tenantId);
-    if (!slots) tenantSlots.set(tenantId, (slots = pLimit(forwardsPerTenant)));
-    return slots;
-  };
+  const forwards = createTenantForwards({ requestsPerTenant: forwardsPerTenant, deliveriesPerForward, batchBytes, timeoutMs: options.forwardTimeoutMs, post, now });
   // Long enough for one forward and its bookkeeping; a crashed router's claim expires soon after.
   const leaseFrom = (at: Date) => new Date(at.getTime() + options.forwardTimeoutMs * 2 + 5_000).toISOString();
 
@@ -262,17 +259,23 @@ export function createRouter(options: RouterOptions) {
         payloadText,
       };
       const waitingSince = Date.now();
-      const result = await slotsOf(tenantId)(async () => {
-        // A long wait for a slot may outlast the claim: renew it; a router that took it meanwhile keeps it.
-        if (Date.now() - waitingSince > options.forwardTimeoutMs) {
+      const result = await forwards.send({
+        tenantId,
+        url,
+        secrets,
+        id: record.deliveryId,
+        body: forwardBody(message),
+        // A long wait for a request may outlast the claim: renew it; a router that took it meanwhile keeps it.
+        ready: async () => {
+          if (Date.now() - waitingSince <= options.forwardTimeoutMs) return true;
           try {
             record = await options.deliveries.update({ ...record, leaseUntil: leaseFrom(now()) });
+            return true;
           } catch (err) {
-            if (err instanceof DeliveryChangedError) return undefined;
+            if (err instanceof DeliveryChangedError) return false;
             throw err;
           }
-        }
-        return forwardToTenant(url, message, secrets, { timeoutMs: options.forwardTimeoutMs, now: now(), post });
+        },
       });
       if (!result) return tlog.debug('another router claimed this delivery while it waited for a slot');
       if (result.kind === 'delivered') {
@@ -371,7 +374,7 @@ export function createRouter(options: RouterOptions) {
       };
     },
 
-    /** The queue handler: every delivery of one announcement, in parallel (forwards at most `forwardsPerTenant` per tenant). */
+    /** The queue handler: every delivery of one announcement, in parallel (at most `forwardsPerTenant` requests open per tenant). */
     async handleAnnouncement(message: unknown): Promise<void> {
       const announcement = message as Partial<RouteAnnouncement>;
       if (!announcement || !Array.isArray(announcement.deliveryIds)) {

@@ -1,9 +1,10 @@
 /**
- * `POST /api/webhooks` on a tenant's runtime: deliveries forwarded by the shared ingress, signed
+ * `POST /api/webhooks` (one delivery) and `POST /api/webhooks/batch` (several) on a tenant's
+ * runtime: deliveries forwarded by the shared ingress, signed
  * per Standard Webhooks with this tenant's own forward secret (verified by standard-webhooks.ts,
  * which also refuses timestamps more than 5 minutes off, so a captured request cannot be replayed
- * later). `webhook-id` is the GitHub delivery id: a repeat answers 200
- * and changes nothing. Workflow events are kept monotonically (see workflow-event-store.ts).
+ * later). A single forward's `webhook-id` is the GitHub delivery id; a batch's is its own, and
+ * each delivery in it carries its id. A repeat answers 200 and changes nothing. Workflow events are kept monotonically (see workflow-event-store.ts).
  *
  * A completed run, or a run whose title carries a Zekt correlation id, is also handed to
  * orchestration (`onRun`, create-orchestration.ts `acceptRun`: its event, delivery records and
@@ -11,7 +12,7 @@
  * dedupe row is written, so a crash before the answer leaves the ingress's retry to be processed
  * in full; orchestration is idempotent, a repeat costs reads and writes nothing.
  */
-import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { TableClient } from '@azure/data-tables';
 import { verifyMessage, WebhookVerificationError } from '../ingress/standard-webhooks.ts';
 import type { Logger } from '../core/logger.ts';
@@ -55,8 +56,26 @@ interface RunPayload {
   workflow_job?: { id: number; run_id: number; run_attempt?: number; status: string; conclusion?: string | null; name?: string; head_branch?: string; head_sha?: string; completed_at?: string | null; started_at?: string };
 }
 
+/** Deliveries one batch may carry, at most (the platform sends at most `deliveriesPerForward`). */
+export const maxDeliveriesPerBatch = 100;
+
+/** A delivery's id as the platform forwards it (GitHub's delivery GUID). */
+const deliveryIdShape = /^[A-Za-z0-9-]{1,64}$/;
+
 export function createTenantWebhookHandler(options: TenantWebhookOptions): HttpHandler {
-  async function receive(request: HttpRequest): Promise<HttpResponseInit> {
+  return createTenantWebhookHandlers(options).single;
+}
+
+/**
+ * The tenant's two doors for forwarded deliveries, one intake behind them: `single` takes one
+ * delivery per request (`webhook-id` is its id); `batch` (`POST /api/webhooks/batch`) takes
+ * several in one signed request, which the platform sends when deliveries for this tenant wait
+ * while its forwards are open (route-delivery.ts). Each delivery of a batch is accepted exactly as
+ * a single one is, and answered in `results`, in order.
+ */
+export function createTenantWebhookHandlers(options: TenantWebhookOptions): { single: HttpHandler; batch: HttpHandler } {
+  /** The signed body of a forward, verified (headers first, then the body, read no further than the cap). */
+  async function verified(request: HttpRequest): Promise<{ id: string; raw: Buffer }> {
     const headers = {
       'webhook-id': request.headers.get('webhook-id') ?? '',
       'webhook-timestamp': request.headers.get('webhook-timestamp') ?? '',
@@ -65,7 +84,6 @@ export function createTenantWebhookHandler(options: TenantWebhookOptions): HttpH
     if (!headers['webhook-id'] || !headers['webhook-timestamp'] || !headers['webhook-signature']) {
       throw new InvalidDeliveryError('missing webhook-id, webhook-timestamp or webhook-signature');
     }
-    // Headers first, then the body, read no further than the cap (before any signature check).
     const raw = await readBody(request, options.maxBodyBytes);
     const secrets = await options.secrets();
     if (!secrets) throw new NotReadyError('not ready: no forward secret in the tenant vault');
@@ -74,18 +92,25 @@ export function createTenantWebhookHandler(options: TenantWebhookOptions): HttpH
       verifyMessage([secrets.current, secrets.previous].filter((s): s is string => Boolean(s)), headers, raw);
     } catch (err) {
       const reason = err instanceof WebhookVerificationError ? err.message : 'invalid signature';
-      options.log.warn({ deliveryId: headers['webhook-id'], reason }, 'forward refused');
+      options.log.warn({ webhookId: headers['webhook-id'], reason }, 'forward refused');
       throw new SignatureMismatchError(reason, { cause: err });
     }
-    let delivery: ForwardedDelivery;
+    return { id: headers['webhook-id'], raw };
+  }
+
+  function parsed<T>(raw: Buffer): T {
     try {
-      delivery = JSON.parse(raw.toString('utf8')) as ForwardedDelivery;
+      return JSON.parse(raw.toString('utf8')) as T;
     } catch (err) {
       throw new InvalidDeliveryError('the signed body is not JSON', { cause: err });
     }
-    if (typeof delivery !== 'object' || delivery === null || delivery.id !== headers['webhook-id'] || delivery.tenantId !== options.tenantId) {
-      throw new InvalidDeliveryError('delivery does not match its headers or this tenant');
-    }
+  }
+
+  const isDelivery = (d: unknown): d is ForwardedDelivery =>
+    typeof d === 'object' && d !== null && typeof (d as ForwardedDelivery).id === 'string' && deliveryIdShape.test((d as ForwardedDelivery).id) && (d as ForwardedDelivery).tenantId === options.tenantId;
+
+  /** One verified delivery of this tenant: processed once (a repeat answers 200 and changes nothing). */
+  async function accept(delivery: ForwardedDelivery): Promise<HttpResponseInit> {
     const log = options.log.child({ deliveryId: delivery.id, tenantId: options.tenantId });
     const state = toWorkflowState(delivery);
     if (state?.kind === 'run' && options.onRun && (state.status === 'completed' || parseCorrelationId(state.displayTitle))) await options.onRun(state);
@@ -112,13 +137,46 @@ export function createTenantWebhookHandler(options: TenantWebhookOptions): HttpH
     }
   }
 
-  return async (request, context) => {
-    try {
-      return await receive(request);
-    } catch (err) {
-      return httpErrorResponse(err, context);
+  async function receiveOne(request: HttpRequest): Promise<HttpResponseInit> {
+    const { id, raw } = await verified(request);
+    const delivery = parsed<unknown>(raw);
+    if (!isDelivery(delivery) || delivery.id !== id) throw new InvalidDeliveryError('delivery does not match its headers or this tenant');
+    return accept(delivery);
+  }
+
+  async function receiveBatch(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const { raw } = await verified(request);
+    const batch = parsed<{ tenantId?: unknown; deliveries?: unknown }>(raw);
+    // The whole batch is checked before any of it is processed: a bad one changes nothing.
+    if (typeof batch !== 'object' || batch === null || batch.tenantId !== options.tenantId || !Array.isArray(batch.deliveries)) {
+      throw new InvalidDeliveryError('a batch names this tenant and carries a list of deliveries');
     }
-  };
+    const deliveries: unknown[] = batch.deliveries;
+    if (deliveries.length === 0 || deliveries.length > maxDeliveriesPerBatch) throw new InvalidDeliveryError(`a batch carries 1 to ${maxDeliveriesPerBatch} deliveries`);
+    if (!deliveries.every(isDelivery)) throw new InvalidDeliveryError('every delivery of a batch has an id and names this tenant');
+    if (new Set(deliveries.map((d) => d.id)).size !== deliveries.length) throw new InvalidDeliveryError('a batch carries each delivery once');
+    const results = await Promise.all(
+      deliveries.map(async (delivery) => {
+        const answer = await accept(delivery).catch((err: unknown) => httpErrorResponse(err, context));
+        const status = answer.status ?? 200;
+        const body = (answer.jsonBody ?? {}) as Record<string, unknown>;
+        const retryAfter = (answer.headers as Record<string, string> | undefined)?.['retry-after'];
+        return { ...body, id: delivery.id, status, ...(retryAfter ? { retryAfter } : {}) };
+      }),
+    );
+    return { status: 200, jsonBody: { results } };
+  }
+
+  const guarded =
+    (receive: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>): HttpHandler =>
+    async (request, context) => {
+      try {
+        return await receive(request, context);
+      } catch (err) {
+        return httpErrorResponse(err, context);
+      }
+    };
+  return { single: guarded(receiveOne), batch: guarded(receiveBatch) };
 }
 
 function toWorkflowState(delivery: ForwardedDelivery): WorkflowState | undefined {

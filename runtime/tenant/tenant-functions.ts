@@ -1,6 +1,7 @@
 /**
  * The tenant runtime's function table: the functions each tenant's own Functions app runs —
- * health, the intake of deliveries the shared ingress forwards (`POST /api/webhooks`), and
+ * health, the intake of deliveries the shared ingress forwards (`POST /api/webhooks`, and
+ * `/api/webhooks/batch` for several at once), and
  * subscriptions as code (`GET /api/subscriptions`, `POST /api/subscriptions/sync`, their sync queue
  * and timer; see subscriptions/create-subscriptions.ts), and orchestration (events, deliveries, the
  * dispatcher and the tenant API: dispatch/create-orchestration.ts), and the message endpoints
@@ -15,7 +16,7 @@ import type { Logger } from '../core/logger.ts';
 import type { ForwardSecrets } from '../ingress/forward-to-tenant.ts';
 import { tenantStorageLayout } from '../../tenant-stack/tenant-outputs.ts';
 import { createHealthHandler } from '../platform/health.ts';
-import { createTenantWebhookHandler } from './receive-forwarded-webhook.ts';
+import { createTenantWebhookHandlers } from './receive-forwarded-webhook.ts';
 import { createWorkflowEventStore } from './workflow-event-store.ts';
 import { createSubscriptions } from './subscriptions/create-subscriptions.ts';
 import { createOrchestration, type DispatchConfig, type Orchestration } from './dispatch/create-orchestration.ts';
@@ -118,6 +119,25 @@ export function createTenantFunctions(deps: TenantDeps): FunctionTable {
       log: deps.log,
     });
   }
+  /** The intake of forwarded deliveries: one door per delivery, one per batch (receive-forwarded-webhook.ts). */
+  const forwardIntake = (secrets: NonNullable<TenantDeps['forwardSecrets']>): FunctionTable => {
+    const maxBodyBytes = deps.maxBodyBytes ?? 26 * 1024 * 1024;
+    const intake = createTenantWebhookHandlers({
+      tenantId: deps.tenantId,
+      secrets,
+      events: createWorkflowEventStore(deps.storage.table(events)),
+      seen: deps.storage.table(deliveries),
+      maxBodyBytes,
+      log: deps.log,
+      ...(subscriptions ? { onDelivery: subscriptions.onDelivery } : {}),
+      ...(orchestration ? { onRun: orchestration.acceptRun } : {}),
+    });
+    // The Standard Webhooks signature is the authentication: the ingress holds no function key.
+    return [
+      { kind: 'http', name: 'webhooks', route: 'webhooks', methods: ['POST'], authLevel: 'anonymous', maxBodyBytes, handler: intake.single },
+      { kind: 'http', name: 'webhookBatches', route: 'webhooks/batch', methods: ['POST'], authLevel: 'anonymous', maxBodyBytes, handler: intake.batch },
+    ];
+  };
   return [
     {
       kind: 'http',
@@ -127,29 +147,7 @@ export function createTenantFunctions(deps: TenantDeps): FunctionTable {
       authLevel: 'anonymous',
       handler: createHealthHandler(deps),
     },
-    ...(deps.forwardSecrets
-      ? [
-          {
-            kind: 'http' as const,
-            name: 'webhooks',
-            route: 'webhooks',
-            methods: ['POST' as const],
-            // The Standard Webhooks signature is the authentication: the ingress holds no function key.
-            authLevel: 'anonymous' as const,
-            maxBodyBytes: deps.maxBodyBytes ?? 26 * 1024 * 1024,
-            handler: createTenantWebhookHandler({
-              tenantId: deps.tenantId,
-              secrets: deps.forwardSecrets,
-              events: createWorkflowEventStore(deps.storage.table(events)),
-              seen: deps.storage.table(deliveries),
-              maxBodyBytes: deps.maxBodyBytes ?? 26 * 1024 * 1024,
-              log: deps.log,
-              ...(subscriptions ? { onDelivery: subscriptions.onDelivery } : {}),
-              ...(orchestration ? { onRun: orchestration.acceptRun } : {}),
-            }),
-          },
-        ]
-      : []),
+    ...(deps.forwardSecrets ? forwardIntake(deps.forwardSecrets) : []),
     ...(subscriptions?.functions ?? []),
     ...(orchestration?.functions ?? []),
     ...(messageParts?.functions ?? []),

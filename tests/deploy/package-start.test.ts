@@ -83,7 +83,7 @@ const expected: Record<'platform-app' | 'tenant-app', readonly Registered[]> = {
     http('installations', 'GET', 'installations'),
     http('tokens', 'POST', 'tokens'),
   ],
-  'tenant-app': [http('tenantHealth', 'GET', 'health'), http('webhooks', 'POST', 'webhooks'), http('postMessage', 'POST', 'messages')],
+  'tenant-app': [http('tenantHealth', 'GET', 'health'), http('webhooks', 'POST', 'webhooks'), http('webhookBatches', 'POST', 'webhooks/batch'), http('postMessage', 'POST', 'messages')],
 };
 
 describe('deployable packages, built into an empty folder and started as on Azure', function () {

@@ -12,7 +12,7 @@ import { platformStorageResources } from '../../runtime/platform/platform-storag
 import { cachedSecretStore, platformSecretNames } from '../../runtime/core/secret-store.ts';
 import { createIngress, type Ingress } from '../../runtime/ingress/create-ingress.ts';
 import { createLocalHost, type LocalHost } from '../../runtime/local-host/create-local-host.ts';
-import { createTenantWebhookHandler } from '../../runtime/tenant/receive-forwarded-webhook.ts';
+import { createTenantWebhookHandlers } from '../../runtime/tenant/receive-forwarded-webhook.ts';
 import { createWorkflowEventStore } from '../../runtime/tenant/workflow-event-store.ts';
 import type { IngressConfig } from '../../runtime/config.ts';
 import type { FunctionTable, QueueFunction } from '../../runtime/functions/function-table.ts';
@@ -29,9 +29,11 @@ export interface TenantUnderTest {
   readonly host: LocalHost;
   readonly webhookUrl: string;
   readonly storage: Storage;
-  /** Every request the tenant's intake answered, in order. */
+  /** Every delivery the tenant's intake answered (a batch's one by one), in order. */
   readonly received: { id: string; status: number }[];
-  /** Answer these statuses first (one per request), then behave normally. */
+  /** The batch requests it answered, each with the ids it carried. */
+  readonly batches: string[][];
+  /** Answer these statuses first (one per request, a batch's to each of its deliveries), then behave normally. */
   failWith: { status: number; headers?: Record<string, string> }[];
   readonly events: ReturnType<typeof createWorkflowEventStore>;
   close(): Promise<void>;
@@ -133,8 +135,9 @@ export async function startIngressHarness(config: Partial<IngressConfig> = {}, e
       secrets.set(platformSecretNames.tenantForwardSecret(tenantId), secret);
       const events = createWorkflowEventStore(eventsTable);
       // The tenant knows the secret the platform had when the tenant was added (rotation tests move the platform on).
-      const intake = createTenantWebhookHandler({ tenantId, secrets: async () => ({ current: secret }), events, seen: seenTable, maxBodyBytes: 25 * 1024 * 1024, log });
+      const intake = createTenantWebhookHandlers({ tenantId, secrets: async () => ({ current: secret }), events, seen: seenTable, maxBodyBytes: 25 * 1024 * 1024, log });
       const received: { id: string; status: number }[] = [];
+      const batches: string[][] = [];
       const failWith: TenantUnderTest['failWith'] = [];
       const table: FunctionTable = [
         {
@@ -151,8 +154,29 @@ export async function startIngressHarness(config: Partial<IngressConfig> = {}, e
               received.push({ id, status: scripted.status });
               return { status: scripted.status, ...(scripted.headers ? { headers: scripted.headers } : {}), jsonBody: { error: 'scripted failure' } };
             }
-            const response = await intake(request, context);
+            const response = await intake.single(request, context);
             received.push({ id, status: response.status ?? 200 });
+            return response;
+          },
+        },
+        {
+          kind: 'http',
+          name: 'webhookBatches',
+          route: 'webhooks/batch',
+          methods: ['POST'],
+          authLevel: 'anonymous',
+          maxBodyBytes: 26 * 1024 * 1024,
+          handler: async (request, context) => {
+            const ids = (((await request.clone().json()) as { deliveries?: { id?: string }[] }).deliveries ?? []).map((d) => String(d.id));
+            batches.push(ids);
+            const scripted = failWith.shift();
+            if (scripted) {
+              for (const id of ids) received.push({ id, status: scripted.status });
+              return { status: scripted.status, ...(scripted.headers ? { headers: scripted.headers } : {}), jsonBody: { error: 'scripted failure' } };
+            }
+            const response = await intake.batch(request, context);
+            const results = ((response as { jsonBody?: { results?: { id: string; status: number }[] } }).jsonBody)?.results;
+            for (const r of results ?? ids.map((id) => ({ id, status: response.status ?? 200 }))) received.push({ id: r.id, status: r.status });
             return response;
           },
         },
@@ -162,6 +186,7 @@ export async function startIngressHarness(config: Partial<IngressConfig> = {}, e
         tenantId,
         storage: tenantStorage,
         received,
+        batches,
         failWith,
         events,
         host: tenantHost,
