@@ -182,7 +182,9 @@ try {
     console.log(
       `cost: ${costRate} deliveries/s for ${seconds} s (1 consumer per run): ${done.length}/${sent.count} dispatched${drained ? '' : ' (timed out)'}, ${sent.refused} refused, p50 ${percentile(lag, 50)} ms, p99 ${percentile(lag, 99)} ms; CPU per delivery dispatched (${elapsed()}):`,
     );
-    console.log(`  platform process ${per(self)} in all: platform ${per(self * share.platform)}, GitHub double ${per(self * share.double)}, benchmark driver ${per(self * share.driver)} (split by a sampling profile)`);
+    console.log(
+      `  platform process ${per(self)} in all: platform ${per(self * share.platform)} (${per(self * (share.platform - share.unowned))} under Zekt's own frames, ${per(self * share.unowned)} in Node's internals, GC and the event loop with no frame of either, counted here), GitHub double ${per(self * share.double)}, benchmark driver ${per(self * share.driver)} (split by a sampling profile)`,
+    );
     for (const p of processes) console.log(`  ${p.role} (pid ${p.pid}) ${per((after.get(p.pid) as number) - (before.get(p.pid) as number))}`);
     for (const [who, now, then] of [
       ['tenant runtime', requests, requests0],
