@@ -166,6 +166,7 @@ try {
     const requests0 = await storageRequests(counting.file);
     const platformRequests0 = await storageRequests(counting.platformFile);
     const self0 = cpuSeconds(process.pid);
+    const forwards0 = bench.platform.parts?.ingress.router.forwardCounts();
     const stopProfile = await startProfile();
     const sent = await sendRuns('solo/lib', costRate, seconds);
     const drained = await until(() => dispatchesOf(sent.sentAt).length >= sent.count - sent.refused, 120_000);
@@ -186,6 +187,11 @@ try {
       `  platform process ${per(self)} in all: platform ${per(self * share.platform)} (${per(self * (share.platform - share.unowned))} under Zekt's own frames, ${per(self * share.unowned)} in Node's internals, GC and the event loop with no frame of either, counted here), GitHub double ${per(self * share.double)}, benchmark driver ${per(self * share.driver)} (split by a sampling profile)`,
     );
     for (const p of processes) console.log(`  ${p.role} (pid ${p.pid}) ${per((after.get(p.pid) as number) - (before.get(p.pid) as number))}`);
+    const forwards = bench.platform.parts?.ingress.router.forwardCounts();
+    if (forwards && forwards0) {
+      const [requests, deliveries] = [forwards.requests - forwards0.requests, forwards.deliveries - forwards0.deliveries];
+      console.log(`  forwards to the tenant: ${deliveries} deliveries in ${requests} requests (${(deliveries / Math.max(1, requests)).toFixed(1)} a request; route-delivery.ts batches what waits)`);
+    }
     for (const [who, now, then] of [
       ['tenant runtime', requests, requests0],
       ['platform', platformRequests, platformRequests0],

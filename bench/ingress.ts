@@ -52,6 +52,19 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/**
+ * Times a process's main thread has gone to sleep waiting for work and been woken (its voluntary
+ * context switches, from /proc; NaN where there is none). At a low rate each wake-up costs far
+ * more than the work it does here (README, "Performance").
+ */
+function wakes(pid: number | undefined): number {
+  try {
+    return Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
 /** CPU ms per delivery each process spent since `before` (their cpuSeconds then), over `count` deliveries. */
 function cpuPerDelivery(pids: readonly (number | undefined)[], before: readonly number[], count: number): number[] {
   return pids.map((pid, i) => ((cpuSeconds(pid) - (before[i] as number)) / count) * 1000);
@@ -203,7 +216,10 @@ for (let run = 1; run <= runs; run++) {
       // The fixed rate first, on fresh storage: the closed-loop bursts after it leave tens of
       // thousands of rows and a backlog that would put their after-effects into its tail.
       const fixedCpu0 = [cpuSeconds(server.child.pid), cpuSeconds(azurite.pid)];
+      const fixedWakes0 = wakes(server.child.pid);
       const fixed = await openLoop(server.url, payloads, 200, undefined, fixedRateSeconds);
+      const fixedWakes = (wakes(server.child.pid) - fixedWakes0) / (200 * fixedRateSeconds);
+      if (Number.isFinite(fixedWakes)) row['wakes@200/s server'] = fixedWakes;
       // CPU per delivery at the fixed rate: what the intake costs when rounds are small.
       const [fixedServer, fixedStorage] = cpuPerDelivery([server.child.pid, azurite.pid], fixedCpu0, 200 * fixedRateSeconds);
       if (Number.isFinite(fixedServer)) row['cpu-ms@200/s server'] = fixedServer as number;
@@ -250,8 +266,11 @@ for (let run = 1; run <= runs; run++) {
         // The routed path's cost at the fixed 200/s: intake, router and forward, until every delivery arrived.
         sent.clear();
         const routedCpu0 = [cpuSeconds(routed.child.pid), cpuSeconds(fresh.pid)];
+        const routedWakes0 = wakes(routed.child.pid);
         await openLoop(server.url, payloads, 200, (id, at) => sent.set(id, at), fixedRateSeconds);
         await arrived();
+        const routedWakes = (wakes(routed.child.pid) - routedWakes0) / sent.size;
+        if (Number.isFinite(routedWakes)) row['wakes@200/s routed server'] = routedWakes;
         const [routedServer, routedStorage] = cpuPerDelivery([routed.child.pid, fresh.pid], routedCpu0, sent.size);
         if (Number.isFinite(routedServer)) row['cpu-ms@200/s routed server'] = routedServer as number;
         if (Number.isFinite(routedStorage)) row['cpu-ms@200/s routed storage'] = routedStorage as number;
@@ -263,7 +282,7 @@ for (let run = 1; run <= runs; run++) {
       await azurite.stop();
     }
     results[kind]?.push(row);
-    console.log(`run ${run} ${kind.padEnd(8)} ${Object.entries(row).map(([k, v]) => `${k}=${v.toFixed(k.startsWith('rate') ? 0 : k.startsWith('cpu') ? 3 : 1)}`).join(' ')}`);
+    console.log(`run ${run} ${kind.padEnd(8)} ${Object.entries(row).map(([k, v]) => `${k}=${v.toFixed(k.startsWith('rate') ? 0 : k.startsWith('cpu') ? 3 : k.startsWith('wakes') ? 2 : 1)}`).join(' ')}`);
   }
 }
 
@@ -280,6 +299,9 @@ console.log(`Zekt ack p99 at 200 deliveries/s: ${med('zekt', 'p99@200/s').toFixe
 const cpu = (kind: string) => `${med(kind, 'cpu-ms/delivery server').toFixed(3)} ms in the server, ${med(kind, 'cpu-ms/delivery storage').toFixed(3)} ms in Azurite`;
 console.log(`CPU per delivery at 64 concurrent: baseline ${cpu('baseline')}; Zekt ${cpu('zekt')}`);
 console.log(`CPU per delivery at 200 deliveries/s: Zekt's intake alone ${med('zekt', 'cpu-ms@200/s server').toFixed(3)} ms in the server, ${med('zekt', 'cpu-ms@200/s storage').toFixed(3)} ms in Azurite; intake, router and forward to a tenant ${med('zekt', 'cpu-ms@200/s routed server').toFixed(3)} ms in the server, ${med('zekt', 'cpu-ms@200/s routed storage').toFixed(3)} ms in Azurite`);
+console.log(
+  `Wake-ups of the server's main thread per delivery at 200/s: ${kinds.map((k) => `${k} ${med(k, 'wakes@200/s server').toFixed(2)}`).join(', ')}${kinds.includes('zekt') ? `, Zekt routed ${med('zekt', 'wakes@200/s routed server').toFixed(2)}` : ''}; CPU per delivery at 200/s: ${kinds.map((k) => `${k} ${med(k, 'cpu-ms@200/s server').toFixed(3)} ms`).join(', ')}`,
+);
 console.log(describeLowRateFactor(await measureLowRateFactor(JSON.stringify(workflowRunPayload()), 200)));
 console.log(`Zekt / ceiling throughput at 64 concurrent: ${(med('zekt', 'rate@64') / med('ceiling', 'rate@64')).toFixed(3)}x`);
 console.log(`Zekt webhook-in -> tenant-received at 50 deliveries/s: p50 ${median(endToEnd.map((e) => e.p50)).toFixed(1)} ms, p99 ${median(endToEnd.map((e) => e.p99)).toFixed(1)} ms`);

@@ -354,6 +354,8 @@ export function createRouter(options: RouterOptions) {
 
   return {
     routeOne: (deliveryId: string) => routeOne(deliveryId),
+    /** Forward requests this router sent to tenants, and the deliveries they carried (tenant-forwards.ts). */
+    forwardCounts: () => forwards.counts(),
     /**
      * The intake of this process offers a round of `count` deliveries before writing it: taken
      * unless that would put more than `maxInHand` in hand (then it is announced instead). The new

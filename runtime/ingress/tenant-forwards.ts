@@ -52,6 +52,8 @@ interface TenantLane {
 
 export function createTenantForwards(options: TenantForwardsOptions) {
   const lanes = new Map<string, TenantLane>();
+  // Requests sent and the deliveries they carried, since start (`counts`: how much batching happens).
+  const sent = { requests: 0, deliveries: 0 };
   const batchRetryMs = options.batchRetryMs ?? 10 * 60_000;
   const sendOptions = () => ({ timeoutMs: options.timeoutMs, now: options.now(), post: options.post });
 
@@ -80,6 +82,8 @@ export function createTenantForwards(options: TenantForwardsOptions) {
       return ready[i] === true;
     });
     if (group.length === 0) return;
+    sent.requests++;
+    sent.deliveries += group.length;
     const [head] = group as [Waiting];
     const { url, secrets, tenantId } = head.forward;
     const single = (w: Waiting) => sendForward(url, w.forward.id, w.forward.body, secrets, sendOptions()).then(w.settle, w.fail);
@@ -89,6 +93,8 @@ export function createTenantForwards(options: TenantForwardsOptions) {
     if (refused?.kind === 'rejected' && (refused.status === 404 || refused.status === 405) && results.every((r) => r.kind === 'rejected' && r.status === refused.status)) {
       // No batch door on this tenant's runtime: these go one by one, and the next ones too for a while.
       lane.singlesUntil = Date.now() + batchRetryMs;
+      sent.requests += group.length;
+      sent.deliveries += group.length;
       await Promise.all(group.map(single));
       return;
     }
@@ -109,6 +115,8 @@ export function createTenantForwards(options: TenantForwardsOptions) {
   }
 
   return {
+    /** Forward requests sent so far, and the deliveries they carried (a batch refused as such and sent again one by one counts each time). */
+    counts: (): { readonly requests: number; readonly deliveries: number } => ({ ...sent }),
     /** Forwards one delivery; undefined when `ready` dropped it. Rejects only when `ready` failed. */
     send(forward: TenantForward): Promise<ForwardResult | undefined> {
       let lane = lanes.get(forward.tenantId);
