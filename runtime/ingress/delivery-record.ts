@@ -61,6 +61,9 @@ export interface DeliveryRecord {
 }
 
 /** Events the platform acts on; every other event is recorded as ignored. */
+/** GitHub's delivery ids are GUIDs; anything outside this shape cannot be one, and names a row. */
+export const deliveryIdShape = /^[A-Za-z0-9-]{1,64}$/;
+
 export const forwardedEvents = new Set(['workflow_run', 'workflow_job', 'push']);
 export const registryEvents = new Set(['installation', 'installation_repositories']);
 

@@ -17,7 +17,7 @@ import {
 import { checkDeclaredLength, readBody } from '../functions/read-body.ts';
 import { httpErrorResponse, statusOfError } from '../functions/http-errors.ts';
 import { verifyGitHubSignature, type WebhookSecrets } from './verify-github-signature.ts';
-import { deliveryPartition, forwardedEvents, registryEvents, type DeliveryRecord } from './delivery-record.ts';
+import { deliveryIdShape, deliveryPartition, forwardedEvents, registryEvents, type DeliveryRecord } from './delivery-record.ts';
 import type { DeliveryCommitter } from './persist-deliveries.ts';
 import { pushTouchesZektFile } from './push-touches-zekt-file.ts';
 
@@ -30,8 +30,6 @@ export interface GitHubWebhookHandlerOptions {
   readonly now?: () => Date;
 }
 
-/** GitHub's delivery ids are GUIDs; anything outside this shape cannot be one, and names a row. */
-const deliveryIdShape = /^[A-Za-z0-9-]{1,64}$/;
 const eventShape = /^[a-z_]{1,64}$/;
 
 export function createGitHubWebhookHandler(options: GitHubWebhookHandlerOptions): HttpHandler {

@@ -104,8 +104,10 @@ export function createTenantForwards(options: TenantForwardsOptions) {
   function pump(tenantId: string, lane: TenantLane): void {
     while (lane.open < options.requestsPerTenant && lane.waiting.length > 0) {
       lane.open++;
-      void sendGroup(lane, nextGroup(lane))
-        .catch((err: unknown) => void err) // each delivery's own failure reached it in sendGroup
+      const group = nextGroup(lane);
+      void sendGroup(lane, group)
+        // Nothing settled is changed by this: it reaches only a delivery left waiting by an unexpected failure.
+        .catch((err: unknown) => group.forEach((w) => w.fail(err)))
         .finally(() => {
           lane.open--;
           if (lane.waiting.length > 0) pump(tenantId, lane);

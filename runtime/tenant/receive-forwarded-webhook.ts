@@ -1,10 +1,11 @@
 /**
  * `POST /api/webhooks` (one delivery) and `POST /api/webhooks/batch` (several) on a tenant's
- * runtime: deliveries forwarded by the shared ingress, signed
- * per Standard Webhooks with this tenant's own forward secret (verified by standard-webhooks.ts,
- * which also refuses timestamps more than 5 minutes off, so a captured request cannot be replayed
- * later). A single forward's `webhook-id` is the GitHub delivery id; a batch's is its own, and
- * each delivery in it carries its id. A repeat answers 200 and changes nothing. Workflow events are kept monotonically (see workflow-event-store.ts).
+ * runtime: deliveries forwarded by the shared ingress, signed per Standard Webhooks with this
+ * tenant's own forward secret (verified by standard-webhooks.ts, which also refuses timestamps
+ * more than 5 minutes off, so a captured request cannot be replayed later). A single forward's
+ * `webhook-id` is the GitHub delivery id; a batch's is its own, and each delivery in it carries its
+ * id. A repeat answers 200 and changes nothing. Workflow events are kept monotonically (see
+ * workflow-event-store.ts).
  *
  * A completed run, or a run whose title carries a Zekt correlation id, is also handed to
  * orchestration (`onRun`, create-orchestration.ts `acceptRun`: its event, delivery records and
@@ -19,6 +20,7 @@ import type { Logger } from '../core/logger.ts';
 import type { ForwardedDelivery, ForwardSecrets } from '../ingress/forward-to-tenant.ts';
 import type { createWorkflowEventStore, WorkflowState } from './workflow-event-store.ts';
 import { statusOf } from '../storage/status-of.ts';
+import { deliveryIdShape } from '../ingress/delivery-record.ts';
 import { parseCorrelationId } from './dispatch/delivery-record.ts';
 import { readBody } from '../functions/read-body.ts';
 import { httpErrorResponse } from '../functions/http-errors.ts';
@@ -58,9 +60,6 @@ interface RunPayload {
 
 /** Deliveries one batch may carry, at most (the platform sends at most `deliveriesPerForward`). */
 export const maxDeliveriesPerBatch = 100;
-
-/** A delivery's id as the platform forwards it (GitHub's delivery GUID). */
-const deliveryIdShape = /^[A-Za-z0-9-]{1,64}$/;
 
 export function createTenantWebhookHandler(options: TenantWebhookOptions): HttpHandler {
   return createTenantWebhookHandlers(options).single;
