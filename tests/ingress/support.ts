@@ -5,6 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sign } from '@octokit/webhooks-methods';
+import type { HttpHandler } from '@azure/functions';
 import type { AzuriteInstance } from '../../local/azurite/start-azurite.ts';
 import { isolatedAzurite } from '../support/azurite.ts';
 import { createStorage, type Storage } from '../../runtime/storage/create-storage.ts';
@@ -139,47 +140,33 @@ export async function startIngressHarness(config: Partial<IngressConfig> = {}, e
       const received: { id: string; status: number }[] = [];
       const batches: string[][] = [];
       const failWith: TenantUnderTest['failWith'] = [];
+      const door = (name: string, route: string, handler: HttpHandler): FunctionTable[number] => ({ kind: 'http', name, route, methods: ['POST'], authLevel: 'anonymous', maxBodyBytes: 26 * 1024 * 1024, handler });
+      /** The next scripted failure, if any: recorded for `ids` and answered instead of the intake. */
+      const scripted = (ids: readonly string[]) => {
+        const next = failWith.shift();
+        if (!next) return undefined;
+        for (const id of ids) received.push({ id, status: next.status });
+        return { status: next.status, ...(next.headers ? { headers: next.headers } : {}), jsonBody: { error: 'scripted failure' } };
+      };
       const table: FunctionTable = [
-        {
-          kind: 'http',
-          name: 'webhooks',
-          route: 'webhooks',
-          methods: ['POST'],
-          authLevel: 'anonymous',
-          maxBodyBytes: 26 * 1024 * 1024,
-          handler: async (request, context) => {
-            const id = request.headers.get('webhook-id') ?? '';
-            const scripted = failWith.shift();
-            if (scripted) {
-              received.push({ id, status: scripted.status });
-              return { status: scripted.status, ...(scripted.headers ? { headers: scripted.headers } : {}), jsonBody: { error: 'scripted failure' } };
-            }
-            const response = await intake.single(request, context);
-            received.push({ id, status: response.status ?? 200 });
-            return response;
-          },
-        },
-        {
-          kind: 'http',
-          name: 'webhookBatches',
-          route: 'webhooks/batch',
-          methods: ['POST'],
-          authLevel: 'anonymous',
-          maxBodyBytes: 26 * 1024 * 1024,
-          handler: async (request, context) => {
-            const ids = (((await request.clone().json()) as { deliveries?: { id?: string }[] }).deliveries ?? []).map((d) => String(d.id));
-            batches.push(ids);
-            const scripted = failWith.shift();
-            if (scripted) {
-              for (const id of ids) received.push({ id, status: scripted.status });
-              return { status: scripted.status, ...(scripted.headers ? { headers: scripted.headers } : {}), jsonBody: { error: 'scripted failure' } };
-            }
-            const response = await intake.batch(request, context);
-            const results = ((response as { jsonBody?: { results?: { id: string; status: number }[] } }).jsonBody)?.results;
-            for (const r of results ?? ids.map((id) => ({ id, status: response.status ?? 200 }))) received.push({ id: r.id, status: r.status });
-            return response;
-          },
-        },
+        door('webhooks', 'webhooks', async (request, context) => {
+          const id = request.headers.get('webhook-id') ?? '';
+          const failure = scripted([id]);
+          if (failure) return failure;
+          const response = await intake.single(request, context);
+          received.push({ id, status: response.status ?? 200 });
+          return response;
+        }),
+        door('webhookBatches', 'webhooks/batch', async (request, context) => {
+          const ids = (((await request.clone().json()) as { deliveries?: { id?: string }[] }).deliveries ?? []).map((d) => String(d.id));
+          batches.push(ids);
+          const failure = scripted(ids);
+          if (failure) return failure;
+          const response = await intake.batch(request, context);
+          const results = (response as { jsonBody?: { results?: { id: string; status: number }[] } }).jsonBody?.results;
+          for (const r of results ?? ids.map((id) => ({ id, status: response.status ?? 200 }))) received.push({ id: r.id, status: r.status });
+          return response;
+        }),
       ];
       const tenantHost = await createLocalHost({ table, log });
       const tenant: TenantUnderTest = {
