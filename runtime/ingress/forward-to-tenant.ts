@@ -59,34 +59,45 @@ export function signForward(deliveryId: string, body: string, secrets: ForwardSe
   };
 }
 
-export async function forwardToTenant(
-  url: string,
-  delivery: ForwardedDelivery | ForwardedDeliveryText,
-  secrets: ForwardSecrets,
-  options: { timeoutMs: number; now: Date; post?: HttpPost },
-): Promise<ForwardResult> {
+type SendOptions = { readonly timeoutMs: number; readonly now: Date; readonly post?: HttpPost };
+
+export async function forwardToTenant(url: string, delivery: ForwardedDelivery | ForwardedDeliveryText, secrets: ForwardSecrets, options: SendOptions): Promise<ForwardResult> {
   return sendForward(url, delivery.id, forwardBody(delivery), secrets, options);
 }
 
-/** The single forward of a delivery whose body (`forwardBody`) is written already. */
-export async function sendForward(url: string, deliveryId: string, body: string, secrets: ForwardSecrets, options: { timeoutMs: number; now: Date; post?: HttpPost }): Promise<ForwardResult> {
+/** What a signed POST got back: the status and as much of the body as is kept, or why there was no answer. */
+type Answer = { readonly status: number; readonly text: string; readonly retryAfter: string | null } | { readonly unreachable: string };
+
+/** One POST of `body` signed under `webhookId`; the answer's body is read no further than `keepBytes`. */
+async function postSigned(url: string, webhookId: string, body: string, secrets: ForwardSecrets, options: SendOptions, keepBytes: number): Promise<Answer> {
   const headers = {
     'content-type': 'application/json',
     'user-agent': 'Zekt-Ingress',
-    ...signForward(deliveryId, body, secrets, options.now),
+    ...signForward(webhookId, body, secrets, options.now),
   };
   try {
     // Redirects are not followed: a tenant's 3xx is an answer like any other non-2xx.
     const res = await (options.post ?? undiciPost)(url, { headers, body, timeoutMs: options.timeoutMs });
     // A tenant's answer is read no further than what is kept of it: a huge (or endless) body
     // cannot hold the router.
-    const text = await res.text(responseBytesKept).catch(() => '');
-    if (res.status >= 200 && res.status < 300) return { kind: 'delivered', status: res.status };
-    return { kind: 'rejected', status: res.status, retryAfter: res.headers.get('retry-after'), body: text.slice(0, 500) };
+    const text = await res.text(keepBytes).catch(() => '');
+    return { status: res.status, text, retryAfter: res.headers.get('retry-after') };
   } catch (err) {
     const e = err as Error;
-    return { kind: 'unreachable', error: e.name === 'TimeoutError' ? `timed out after ${options.timeoutMs} ms` : `${e.name}: ${e.message}` };
+    return { unreachable: e.name === 'TimeoutError' ? `timed out after ${options.timeoutMs} ms` : `${e.name}: ${e.message}` };
   }
+}
+
+/** A forward's outcome from its answer: 2xx delivered, any other status refused (with the start of its body). */
+function outcomeOf(answer: Answer): ForwardResult {
+  if ('unreachable' in answer) return { kind: 'unreachable', error: answer.unreachable };
+  if (answer.status >= 200 && answer.status < 300) return { kind: 'delivered', status: answer.status };
+  return { kind: 'rejected', status: answer.status, retryAfter: answer.retryAfter, body: answer.text.slice(0, 500) };
+}
+
+/** The single forward of a delivery whose body (`forwardBody`) is written already. */
+export async function sendForward(url: string, deliveryId: string, body: string, secrets: ForwardSecrets, options: SendOptions): Promise<ForwardResult> {
+  return outcomeOf(await postSigned(url, deliveryId, body, secrets, options, responseBytesKept));
 }
 
 /** Bytes of a tenant's response body the router reads (its first 500 characters are recorded). */
@@ -118,46 +129,22 @@ export async function forwardBatchToTenant(
   tenantId: string,
   batch: { readonly ids: readonly string[]; readonly bodies: readonly string[] },
   secrets: ForwardSecrets,
-  options: { timeoutMs: number; now: Date; post?: HttpPost },
+  options: SendOptions,
 ): Promise<ForwardResult[]> {
-  const body = batchBody(tenantId, batch.bodies);
-  const headers = {
-    'content-type': 'application/json',
-    'user-agent': 'Zekt-Ingress',
-    ...signForward(`batch_${randomUUID()}`, body, secrets, options.now),
-  };
-  const every = (result: ForwardResult) => batch.ids.map(() => result);
-  let status: number;
-  let text: string;
-  let retryAfter: string | null;
-  try {
-    const res = await (options.post ?? undiciPost)(`${url}/batch`, { headers, body, timeoutMs: options.timeoutMs });
-    text = await res.text(batchAnswerBytesKept).catch(() => '');
-    status = res.status;
-    retryAfter = res.headers.get('retry-after');
-  } catch (err) {
-    const e = err as Error;
-    return every({ kind: 'unreachable', error: e.name === 'TimeoutError' ? `timed out after ${options.timeoutMs} ms` : `${e.name}: ${e.message}` });
-  }
-  if (status < 200 || status >= 300) return every({ kind: 'rejected', status, retryAfter, body: text.slice(0, 500) });
+  const answer = await postSigned(`${url}/batch`, `batch_${randomUUID()}`, batchBody(tenantId, batch.bodies), secrets, options, batchAnswerBytesKept);
+  const whole = outcomeOf(answer);
+  if (whole.kind !== 'delivered' || 'unreachable' in answer) return batch.ids.map(() => whole);
   let results: readonly BatchEntryAnswer[] = [];
   try {
-    const answer = JSON.parse(text) as { results?: unknown };
-    if (Array.isArray(answer.results)) results = answer.results as BatchEntryAnswer[];
+    const parsed = JSON.parse(answer.text) as { results?: unknown };
+    if (Array.isArray(parsed.results)) results = parsed.results as BatchEntryAnswer[];
   } catch {
     // An unreadable answer names no delivery: each is refused below, and retried.
   }
-  return batch.ids.map((id, i): ForwardResult => {
+  return batch.ids.map((id, i) => {
     const entry = results[i];
-    if (!entry || entry.id !== id || typeof entry.status !== 'number') {
-      return { kind: 'rejected', status: 502, retryAfter: null, body: 'the batch answer has no result for this delivery' };
-    }
-    if (entry.status >= 200 && entry.status < 300) return { kind: 'delivered', status: entry.status };
-    return {
-      kind: 'rejected',
-      status: entry.status,
-      retryAfter: typeof entry.retryAfter === 'string' ? entry.retryAfter : null,
-      body: typeof entry.error === 'string' ? JSON.stringify({ error: entry.error }).slice(0, 500) : '',
-    };
+    if (!entry || entry.id !== id || typeof entry.status !== 'number') return outcomeOf({ status: 502, retryAfter: null, text: 'the batch answer has no result for this delivery' });
+    const error = typeof entry.error === 'string' ? JSON.stringify({ error: entry.error }) : '';
+    return outcomeOf({ status: entry.status, retryAfter: typeof entry.retryAfter === 'string' ? entry.retryAfter : null, text: error });
   });
 }
