@@ -1,6 +1,8 @@
 /**
- * One of the three servers `npm run bench:ingress` compares, in its own process:
+ * One of the servers `npm run bench:ingress` compares, in its own process:
  * - `ceiling`: verify the signature with `@octokit/webhooks`, answer 202 (nothing stored);
+ * - `floor`: verify, one table insert of the delivery (its body deflated inline, as Zekt stores
+ *   it), 202: the least a persist-first intake does per delivery, one write per request;
  * - `baseline`: verify, then per delivery one table upsert, one blob upload, one queue message, 202;
  * - `zekt`: the platform's real intake function (persist-first, group commit, dedupe);
  * - `zekt-routed`: the same with the router in the process, forwarding to a tenant (end-to-end).
@@ -8,6 +10,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { deflateRawSync } from 'node:zlib';
 import { Webhooks } from '@octokit/webhooks';
 import { createStorage } from '../runtime/storage/create-storage.ts';
 import { cachedSecretStore, platformSecretNames } from '../runtime/core/secret-store.ts';
@@ -43,6 +46,17 @@ if (kind === 'ceiling') {
   url = await listen(async (req, res) => {
     const body = (await readBody(req)).toString('utf8');
     if (!(await webhooks.verify(body, String(req.headers['x-hub-signature-256'])))) return void res.writeHead(401).end();
+    res.writeHead(202).end();
+  });
+} else if (kind === 'floor') {
+  const webhooks = new Webhooks({ secret });
+  const storage = createStorage({ kind: 'connection-string', connectionString: env.BENCH_STORAGE as string });
+  await storage.ensure({ tables: ['floor'], queues: [], containers: [] });
+  const table = storage.table('floor');
+  url = await listen(async (req, res) => {
+    const raw = await readBody(req);
+    if (!(await webhooks.verify(raw.toString('utf8'), String(req.headers['x-hub-signature-256'])))) return void res.writeHead(401).end();
+    await table.createEntity({ partitionKey: 'd', rowKey: String(req.headers['x-github-delivery']), event: String(req.headers['x-github-event']), body: deflateRawSync(raw, { level: 1 }) });
     res.writeHead(202).end();
   });
 } else if (kind === 'baseline') {
