@@ -1,12 +1,16 @@
 /**
- * The local platform exactly as `npm start` runs it, for `npm run bench:dispatch`: Azurite (data
- * on disk), the GitHub API double and the platform host in this process, the control plane with
- * its resource manager, and a tenant provisioned through it — its own Azurite and its own tenant
- * runtime process, started with nothing but its app settings. Setup goes through the same doors a
- * user's does: the App installed in the double and bound to the tenant, `.github/zekt.yml` files
- * committed in the consumer repositories, the subscriptions synced through the tenant API.
+ * The local platform as `npm start` runs it, for `npm run bench:dispatch`: Azurite (data on
+ * disk), the platform host in this process, the control plane with its resource manager, and a
+ * tenant provisioned through it — its own Azurite and its own tenant runtime process, started
+ * with nothing but its app settings. One difference: the GitHub API double runs in a process of
+ * its own (support/github-side.ts), as GitHub is not in the platform's process on Azure, so that
+ * this process's CPU is the platform's alone; the platform takes the double's App as an existing
+ * App's settings (`GITHUB_APP_*`, `GITHUB_API_URL`), as it would a real one. Setup goes through
+ * the same doors a user's does: the App installed in the double and bound to the tenant,
+ * `.github/zekt.yml` files committed in the consumer repositories, the subscriptions synced
+ * through the tenant API.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startLocalPlatform, type LocalPlatform } from '../local/start-local-platform.ts';
@@ -14,13 +18,14 @@ import { createLogger } from '../runtime/core/logger.ts';
 import { enqueueProvisioning } from '../automation/enqueue-provisioning.ts';
 import { tenantResourceNames } from '../tenant-stack/resource-names.ts';
 import { issueTenantApiCredential } from '../runtime/tenant/tenant-api-credential.ts';
-import type { GitHubDouble } from '../local/github-double/index.ts';
+import { startGitHubSide, type GitHubSide } from './support/github-side-client.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface BenchPlatform {
   readonly platform: LocalPlatform;
-  readonly double: GitHubDouble;
+  /** GitHub's side, in its own process: the double and the sender of completed runs. */
+  readonly github: GitHubSide;
   readonly tenantId: string;
   readonly tenantUrl: string;
   /** Restarts the tenant runtime with its app settings plus `extra` (as an operator changes app settings). */
@@ -32,20 +37,41 @@ export interface BenchPlatform {
 
 export async function startBenchPlatform(tenantId: string): Promise<BenchPlatform> {
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'zekt-bench-'));
-  const env = { ZEKT_PORT: '0', ZEKT_RESOURCE_MANAGER_PORT: '0', ZEKT_STATE_DIR: stateDir };
+  const github = await startGitHubSide();
+  // The double's App, as an operator names an existing App: its key in a file only this user reads.
+  const keyFile = path.join(stateDir, 'github-app.pem');
+  await writeFile(keyFile, github.app.privateKey, { mode: 0o600 });
+  const env = {
+    ZEKT_PORT: '0',
+    ZEKT_RESOURCE_MANAGER_PORT: '0',
+    ZEKT_STATE_DIR: stateDir,
+    GITHUB_API_URL: github.apiUrl,
+    GITHUB_WEB_URL: github.webUrl,
+    GITHUB_OIDC_ISSUER: github.oidcIssuer,
+    GITHUB_APP_ID: String(github.app.id),
+    GITHUB_APP_CLIENT_ID: github.app.clientId,
+    GITHUB_APP_PRIVATE_KEY_PATH: keyFile,
+    GITHUB_WEBHOOK_SECRET: github.app.webhookSecret,
+    GITHUB_APP_CLIENT_SECRET: github.app.clientSecret,
+  };
   // The platform logs at `info` as under `npm start`, to a file rather than the terminal.
   const { default: pinoDestination } = await import('pino').then((m) => ({ default: m.pino.destination }));
   const log = createLogger({ level: 'info', destination: pinoDestination({ dest: path.join(stateDir, 'platform.log'), sync: false, mkdir: true }) });
-  const platform = await startLocalPlatform({ env, stateDir, log });
+  const platform = await startLocalPlatform({ env, stateDir, log }).catch(async (err: unknown) => {
+    await github.stop();
+    throw err;
+  });
   const stop = async () => {
     await platform.stop();
+    await github.stop();
     await rm(stateDir, { recursive: true, force: true });
   };
   try {
-    const double = platform.githubDouble;
     const controlPlane = platform.controlPlane;
     const parts = platform.parts;
-    if (!double || !controlPlane || !parts) throw new Error('the benchmark needs the local target and the GitHub double');
+    if (!controlPlane || !parts) throw new Error('the benchmark needs the local target');
+    // GitHub delivers the App's webhooks to the platform.
+    await github.setWebhookUrl(`${platform.platformUrl}/api/github/webhooks`);
     await enqueueProvisioning({ registry: controlPlane.registry, jobs: controlPlane.jobs }, tenantId);
     const deadline = Date.now() + 600_000;
     let record = await controlPlane.registry.require(tenantId);
@@ -79,14 +105,14 @@ export async function startBenchPlatform(tenantId: string): Promise<BenchPlatfor
         ZEKT_LOCAL_IDENTITY_CLIENT_ID: identity.clientId,
         ZEKT_LOCAL_IDENTITY_SECRET: identity.clientSecret,
         ZEKT_BROKER_URL: platform.platformUrl,
-        GITHUB_API_URL: double?.apiUrl as string,
+        GITHUB_API_URL: github.apiUrl,
       };
       await resources.putFunctionRuntime(names.functionApp, { tenantId, settings: { ...base, ...extra } });
     }
 
     async function installWithSubscriptions(org: string, provider: string, consumers: readonly string[]) {
-      if (!double || !parts) throw new Error('unreachable');
-      const installation = double.addInstallation({
+      if (!parts) throw new Error('unreachable');
+      const installation = await github.addInstallation({
         account: org,
         accountType: 'Organization',
         repositories: [provider, ...consumers],
@@ -94,11 +120,11 @@ export async function startBenchPlatform(tenantId: string): Promise<BenchPlatfor
         singleFilePaths: ['.github/zekt.yml'],
       });
       for (const consumer of consumers) {
-        double.setFile(`${org}/${consumer}`, '.github/zekt.yml', `subscriptions:\n  - provider: ${org}/${provider}\n    conclusions: [success]\n`);
+        await github.setFile(`${org}/${consumer}`, '.github/zekt.yml', `subscriptions:\n  - provider: ${org}/${provider}\n    conclusions: [success]\n`);
       }
       await parts.ingress.installations.bind(installation.id, tenantId, { accountLogin: org }, new Date());
       // GitHub's installation.created: the router applies it and forwards it, so the tenant learns the installation.
-      await double.sendWebhook(double.payloads.installation({ action: 'created', installationId: installation.id }));
+      await github.sendInstallationCreated(installation.id);
       const syncDeadline = Date.now() + 300_000;
       for (;;) {
         const res = await fetch(`${tenantUrl}/api/subscriptions/sync`, { method: 'POST', headers: { authorization: `Bearer ${await credential()}` } });
@@ -111,7 +137,7 @@ export async function startBenchPlatform(tenantId: string): Promise<BenchPlatfor
       return { installationId: installation.id };
     }
 
-    return { platform, double, tenantId, tenantUrl, setTenantSettings, installWithSubscriptions, stop };
+    return { platform, github, tenantId, tenantUrl, setTenantSettings, installWithSubscriptions, stop };
   } catch (err) {
     await stop();
     throw err;

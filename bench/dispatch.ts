@@ -1,6 +1,7 @@
 /**
  * `npm run bench:dispatch`: orchestration's figures through the whole local path, printed (never
- * asserted). Every part runs as `npm start` runs it (bench/dispatch-platform.ts): the GitHub
+ * asserted). Every part of Zekt runs as `npm start` runs it (bench/dispatch-platform.ts; the
+ * GitHub double, with the sender of completed runs, in a process of its own): the GitHub
  * double's `workflow_run.completed` webhook → the platform's intake and router → the tenant
  * runtime's intake (its own process and its own Azurite) → fan-out →
  * dispatcher → a broker token → the double's `repository_dispatch`. The double's own limits are
@@ -11,8 +12,8 @@
  *    raised out of the way): webhook sent → dispatch accepted by the double, p50/p99.
  * 2. `cost`: one consumer per run, so a run is one delivery end to end; a fixed BENCH_COST_RATE
  *    (200) deliveries/s for BENCH_SECONDS: CPU per delivery in each process (platform, each
- *    Azurite, the tenant runtime; the double's share of the platform process split out by a
- *    sampling profile), and the tenant runtime's storage requests per delivery by method and
+ *    Azurite, the tenant runtime, GitHub's side; the platform's figure split by a sampling
+ *    profile into Zekt's frames and Node's own), and the tenant runtime's storage requests per delivery by method and
  *    resource (it counts them itself: ZEKT_BENCH_STORAGE_REQUEST_COUNTS).
  * 3. `ceiling`: rising rates (BENCH_RATES, 300,400,600,800) for 5 s each: the highest at which
  *    every delivery is dispatched within 10 s of the last send, none refused.
@@ -42,14 +43,6 @@ const costRate = Number(process.env.BENCH_COST_RATE ?? 200);
 const rates = (process.env.BENCH_RATES ?? '300,400,600,800').split(',').map(Number);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) return false;
-    await sleep(50);
-  }
-  return true;
-}
 function maxInWindow(sorted: readonly number[], windowMs: number): number {
   let most = 0;
   for (let i = 0, j = 0; i < sorted.length; i++) {
@@ -68,40 +61,8 @@ async function storageRequests(file: string | undefined): Promise<Record<string,
 }
 
 const bench = await startBenchPlatform('bench');
-const { double } = bench;
-let nextRunId = 1000;
-const runOf = (d: { clientPayload: unknown }) => (d.clientPayload as { run?: { id?: number } } | undefined)?.run?.id ?? NaN;
-
-/** Sends `rate` completed runs a second of `repository` for `forSeconds`; answers when each run was sent. */
-async function sendRuns(repository: string, rate: number, forSeconds: number) {
-  // Built before the clock starts: the measured stretch carries only the double's send.
-  const events = Array.from({ length: Math.round(rate * forSeconds) }, () => {
-    const runId = nextRunId++;
-    return { runId, event: double.payloads.workflowRun({ action: 'completed', repository, runId }) };
-  });
-  const sentAt = new Map<number, number>();
-  let refused = 0;
-  const sends: Promise<void>[] = [];
-  const start = Date.now();
-  for (const [i, { runId, event }] of events.entries()) {
-    const due = start + (i * 1000) / rate;
-    if (due > Date.now()) await sleep(due - Date.now());
-    sentAt.set(runId, Date.now());
-    sends.push(
-      double.sendWebhook(event).then(
-        (d) => void (d.statusCode >= 300 && refused++),
-        () => void refused++,
-      ),
-    );
-  }
-  const lastSentAt = Date.now();
-  await Promise.all(sends);
-  return { sentAt, refused, lastSentAt, count: events.length };
-}
-
-function dispatchesOf(sentAt: Map<number, number>) {
-  return double.dispatches.filter((d) => sentAt.has(runOf(d)));
-}
+const { github } = bench;
+const sendRuns = (repository: string, rate: number, forSeconds: number) => github.sendRuns(repository, rate, forSeconds);
 
 const stages = new Set((process.env.BENCH_STAGES ?? 'latency,cost,ceiling,drain').split(','));
 const elapsed = () => `${process.uptime().toFixed(0)} s since start`;
@@ -111,11 +72,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 // and Zekt's own budget (the drain reads the double's arrival times against that budget). Its
 // primary limit (5,000 requests an hour per installation) is fixed at start: each measured stage
 // has an installation of its own.
-double.setSecondaryRateBudget({ contentCreatingPerMinute: 10_000_000, contentCreatingPerHour: 10_000_000, pointsPerMinute: 100_000_000 });
+await github.setSecondaryRateBudget({ contentCreatingPerMinute: 10_000_000, contentCreatingPerHour: 10_000_000, pointsPerMinute: 100_000_000 });
 
 async function warm(repository: string, consumers: number) {
   const sent = await sendRuns(repository, 10, 2);
-  await until(() => dispatchesOf(sent.sentAt).length >= sent.count * consumers, 120_000);
+  await github.waitForDispatches(sent, sent.count * consumers, 120_000);
 }
 
 try {
@@ -140,18 +101,18 @@ try {
     const self0 = cpuSeconds(process.pid);
     const sent = await sendRuns('acme/build', 20, seconds);
     const expected = (sent.count - sent.refused) * 3;
-    await until(() => dispatchesOf(sent.sentAt).length >= expected, 180_000);
+    await github.waitForDispatches(sent, expected, 180_000);
     const self = cpuSeconds(process.pid) - self0;
     const after = cpuOf(processes);
-    const done = dispatchesOf(sent.sentAt);
-    const latencies = done.map((d) => Date.parse(d.receivedAt) - (sent.sentAt.get(runOf(d)) as number)).sort((a, b) => a - b);
+    const done = await github.dispatches(sent);
+    const latencies = done.map((d) => d.receivedAt - (sent.sentAt.get(d.runId) as number)).sort((a, b) => a - b);
     console.log(
       `latency: 20 runs/s for ${seconds} s, 3 consumers each: ${done.length}/${sent.count * 3} dispatched, ${sent.refused} webhooks refused; run completed → dispatch accepted p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${latencies[latencies.length - 1]} ms (${elapsed()})`,
     );
     // Where the machine's time went: the waits above are mostly queueing for CPU when this is near the cores there are.
     const perRun = (cpu: number) => `${((cpu * 1000) / Math.max(1, sent.count)).toFixed(1)} ms`;
     const spent = processes.map((p) => `${p.role} ${perRun((after.get(p.pid) as number) - (before.get(p.pid) as number))}`);
-    console.log(`  CPU per run (3 dispatches): platform process (with the GitHub double) ${perRun(self)} · ${spent.join(' · ')}`);
+    console.log(`  CPU per run (3 dispatches): platform process ${perRun(self)} · ${spent.join(' · ')}`);
   }
 
   // 2. Cost at a fixed rate (200 deliveries/s).
@@ -169,7 +130,7 @@ try {
     const forwards0 = bench.platform.parts?.ingress.router.forwardCounts();
     const stopProfile = await startProfile();
     const sent = await sendRuns('solo/lib', costRate, seconds);
-    const drained = await until(() => dispatchesOf(sent.sentAt).length >= sent.count - sent.refused, 120_000);
+    const drained = await github.waitForDispatches(sent, sent.count - sent.refused, 120_000);
     const share = await stopProfile();
     const self = cpuSeconds(process.pid) - self0;
     const after = cpuOf(processes);
@@ -177,14 +138,14 @@ try {
     await sleep(2500);
     const requests = await storageRequests(counting.file);
     const platformRequests = await storageRequests(counting.platformFile);
-    const done = dispatchesOf(sent.sentAt);
-    const lag = done.map((d) => Date.parse(d.receivedAt) - (sent.sentAt.get(runOf(d)) as number)).sort((a, b) => a - b);
+    const done = await github.dispatches(sent);
+    const lag = done.map((d) => d.receivedAt - (sent.sentAt.get(d.runId) as number)).sort((a, b) => a - b);
     const per = (cpu: number) => `${((cpu * 1000) / Math.max(1, done.length)).toFixed(2)} ms`;
     console.log(
       `cost: ${costRate} deliveries/s for ${seconds} s (1 consumer per run): ${done.length}/${sent.count} dispatched${drained ? '' : ' (timed out)'}, ${sent.refused} refused, p50 ${percentile(lag, 50)} ms, p99 ${percentile(lag, 99)} ms; CPU per delivery dispatched (${elapsed()}):`,
     );
     console.log(
-      `  platform process ${per(self)} in all: platform ${per(self * share.platform)} (${per(self * (share.platform - share.unowned))} under Zekt's own frames, ${per(self * share.unowned)} in Node's internals, GC and the event loop with no frame of either, counted here), GitHub double ${per(self * share.double)}, benchmark driver ${per(self * share.driver)} (split by a sampling profile)`,
+      `  platform process ${per(self)} in all: platform ${per(self * share.platform)} (${per(self * (share.platform - share.unowned))} under Zekt's own frames, ${per(self * share.unowned)} in Node's internals, GC and the event loop with no frame of Zekt's), benchmark driver ${per(self * share.driver)} (split by a sampling profile; the GitHub double runs in its own process)`,
     );
     for (const p of processes) console.log(`  ${p.role} (pid ${p.pid}) ${per((after.get(p.pid) as number) - (before.get(p.pid) as number))}`);
     const forwards = bench.platform.parts?.ingress.router.forwardCounts();
@@ -209,11 +170,11 @@ try {
       await warm(`${org}/lib`, 1);
       await sleep(3000);
       const step = await sendRuns(`${org}/lib`, rate, 5);
-      const kept = await until(() => dispatchesOf(step.sentAt).length >= step.count, Math.max(0, step.lastSentAt + 10_000 - Date.now()));
-      const got = dispatchesOf(step.sentAt).length;
+      const kept = await github.waitForDispatches(step, step.count, Math.max(0, step.lastSentAt + 10_000 - Date.now()));
+      const got = (await github.dispatches(step)).length;
       console.log(`ceiling: ${rate} deliveries/s for 5 s: ${got}/${step.count} dispatched within 10 s of the last send, ${step.refused} refused — ${kept && step.refused === 0 ? 'sustained' : 'not sustained'} (${elapsed()})`);
       if (!kept || step.refused > 0) {
-        await until(() => dispatchesOf(step.sentAt).length >= step.count - step.refused, 120_000);
+        await github.waitForDispatches(step, step.count - step.refused, 120_000);
         break;
       }
     }
@@ -234,8 +195,8 @@ try {
     const consumers = Array.from({ length: 200 }, (_, i) => `c${i}`);
     await bench.installWithSubscriptions('globex', 'build', consumers);
     const sent = await sendRuns('globex/build', 1, 1);
-    await until(() => dispatchesOf(sent.sentAt).length >= 200, 300_000);
-    const arrivals = dispatchesOf(sent.sentAt).map((d) => Date.parse(d.receivedAt)).sort((a, b) => a - b);
+    await github.waitForDispatches(sent, 200, 300_000);
+    const arrivals = (await github.dispatches(sent)).map((d) => d.receivedAt).sort((a, b) => a - b);
     const drain = (arrivals[arrivals.length - 1] as number) - (arrivals[0] as number);
     const ideal = (Math.ceil(200 / budget) - 1) * windowMs;
     console.log(

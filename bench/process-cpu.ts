@@ -1,6 +1,6 @@
 /**
  * CPU time of the processes a benchmark runs, from /proc (Linux): this process and every process
- * below it, each named by its role (Azurite, tenant runtime) from its command line.
+ * below it, each named by its role (Azurite, tenant runtime, the bench's GitHub side) from its command line.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -53,7 +53,7 @@ export function processesBelow(root: number): BenchProcess[] {
   below.delete(root);
   return [...below].map((pid) => {
     const command = commandOf(pid);
-    const role = /azurite/.test(command) ? (/\/tenants\/([^/]+)\//.test(command) ? `Azurite of tenant ${/\/tenants\/([^/]+)\//.exec(command)?.[1]}` : 'Azurite of the platform') : /start-tenant-runtime/.test(command) ? 'tenant runtime' : /pulumi|dynamic-provider/.test(command) ? 'engine' : 'other';
+    const role = /azurite/.test(command) ? (/\/tenants\/([^/]+)\//.test(command) ? `Azurite of tenant ${/\/tenants\/([^/]+)\//.exec(command)?.[1]}` : 'Azurite of the platform') : /start-tenant-runtime/.test(command) ? 'tenant runtime' : /github-side/.test(command) ? 'GitHub double and run sender (not Zekt)' : /pulumi|dynamic-provider/.test(command) ? 'engine' : 'other';
     return { pid, role };
   });
 }
