@@ -35,6 +35,7 @@ import { startBenchPlatform } from './dispatch-platform.ts';
 import { cpuOf, cpuSeconds, processesBelow } from './process-cpu.ts';
 import { startProfile } from './profile-share.ts';
 import { describeLowRateFactor, measureLowRateFactor } from './support/low-rate-factor.ts';
+import { describePersistFloor, measurePersistFloor } from './support/persist-floor.ts';
 import { workflowRunPayload } from '../tests/fixtures/index.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -119,6 +120,9 @@ try {
   if (stages.has('cost')) {
     // The machine's own charge for work done at this rate (bench/support/low-rate-factor.ts), measured while the path is idle.
     console.log(`  ${describeLowRateFactor(await measureLowRateFactor(JSON.stringify(workflowRunPayload()), costRate))}`);
+    // The least a persist-first intake costs at this rate here, before it routes anything: the figures below read against it.
+    const floor = await measurePersistFloor(costRate, 5);
+    console.log(`  ${describePersistFloor(floor)}`);
     await bench.installWithSubscriptions('solo', 'lib', ['app']);
     await warm('solo/lib', 1);
     await sleep(3000);
@@ -148,6 +152,11 @@ try {
       `  platform process ${per(self)} in all: platform ${per(self * share.platform)} (${per(self * (share.platform - share.unowned))} under Zekt's own frames, ${per(self * share.unowned)} in Node's internals, GC and the event loop with no frame of Zekt's), benchmark driver ${per(self * share.driver)} (split by a sampling profile; the GitHub double runs in its own process)`,
     );
     for (const p of processes) console.log(`  ${p.role} (pid ${p.pid}) ${per((after.get(p.pid) as number) - (before.get(p.pid) as number))}`);
+    const platformAzurite = processes.find((p) => p.role === 'Azurite of the platform');
+    const timesFloor = (ms: number, floorMs: number) => `${(ms / floorMs).toFixed(1)}× the floor's ${floorMs.toFixed(2)} ms`;
+    console.log(
+      `  against the floor: platform ${timesFloor((self * share.platform * 1000) / Math.max(1, done.length), floor.server)}${platformAzurite ? `, its Azurite ${timesFloor((((after.get(platformAzurite.pid) as number) - (before.get(platformAzurite.pid) as number)) * 1000) / Math.max(1, done.length), floor.storage)}` : ''}`,
+    );
     const forwards = bench.platform.parts?.ingress.router.forwardCounts();
     if (forwards && forwards0) {
       const [requests, deliveries] = [forwards.requests - forwards0.requests, forwards.deliveries - forwards0.deliveries];

@@ -6,16 +6,15 @@
  * with a fresh Azurite. Figures are medians over BENCH_RUNS runs (3 by default). Prints figures;
  * never fails on them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sign } from '@octokit/webhooks-methods';
 import { startAzurite } from '../local/azurite/start-azurite.ts';
-import { workflowJobPayload, workflowRunPayload } from '../tests/fixtures/index.ts';
+import { workflowRunPayload } from '../tests/fixtures/index.ts';
 import { platformNodeArguments } from '../runtime/platform/node-arguments.ts';
 import { describeLowRateFactor, measureLowRateFactor } from './support/low-rate-factor.ts';
+import { closedLoop, cpuPerDelivery, median, openLoop, percentile, signedBodies, startServer, wakes } from './support/webhook-load.ts';
+import { cpuSeconds } from './process-cpu.ts';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
@@ -23,151 +22,6 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const fixedRateSeconds = Number(process.env.BENCH_FIXED_SECONDS ?? 10);
 const secret = randomBytes(20).toString('hex');
 const forwardSecret = `whsec_${randomBytes(24).toString('base64')}`;
-
-interface Body {
-  event: string;
-  body: string;
-  signature: string;
-}
-async function bodies(): Promise<Body[]> {
-  const run = JSON.stringify(workflowRunPayload());
-  const job = JSON.stringify(workflowJobPayload());
-  const padded = JSON.stringify({ ...workflowRunPayload(), padding: 'x'.repeat(Math.max(0, 25 * 1024 - run.length - 14)) });
-  return Promise.all(
-    [
-      ['workflow_run', run],
-      ['workflow_job', job],
-      ['workflow_run', padded],
-    ].map(async ([event, body]) => ({ event: event as string, body: body as string, signature: await sign(secret, body as string) })),
-  );
-}
-
-/** User + system CPU seconds a process has used so far, from /proc (NaN where there is none). */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks; USER_HZ is 100 on Linux
-  } catch {
-    return NaN;
-  }
-}
-
-/**
- * Times a process's main thread has gone to sleep waiting for work and been woken (its voluntary
- * context switches, from /proc; NaN where there is none). At a low rate each wake-up costs far
- * more than the work it does here (README, "Performance").
- */
-function wakes(pid: number | undefined): number {
-  try {
-    return Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8'))?.[1] ?? NaN);
-  } catch {
-    return NaN;
-  }
-}
-
-/** CPU ms per delivery each process spent since `before` (their cpuSeconds then), over `count` deliveries. */
-function cpuPerDelivery(pids: readonly (number | undefined)[], before: readonly number[], count: number): number[] {
-  return pids.map((pid, i) => ((cpuSeconds(pid) - (before[i] as number)) / count) * 1000);
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
-
-function post(agent: http.Agent, url: URL, b: Body, id: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(b.body),
-          'x-github-event': b.event,
-          'x-github-delivery': id,
-          'x-hub-signature-256': b.signature,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(b.body);
-  });
-}
-
-async function closedLoop(url: URL, payloads: Body[], concurrency: number): Promise<{ rate: number; count: number; p50: number; p99: number; errors: number }> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const latencies: number[] = [];
-  let errors = 0;
-  let i = 0;
-  const end = performance.now() + seconds * 1000;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        const b = payloads[i++ % payloads.length] as Body;
-        const t = performance.now();
-        const status = await post(agent, url, b, randomUUID()).catch(() => 0);
-        if (status === 202) latencies.push(performance.now() - t);
-        else errors++;
-      }
-    }),
-  );
-  const elapsed = (performance.now() - start) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return { rate: latencies.length / elapsed, count: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
-}
-
-async function openLoop(url: URL, payloads: Body[], perSecond: number, onSent?: (id: string, at: number) => void, forSeconds = seconds): Promise<{ p50: number; p99: number; errors: number }> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const latencies: number[] = [];
-  let errors = 0;
-  const total = perSecond * forSeconds;
-  const start = performance.now();
-  const pending: Promise<void>[] = [];
-  for (let n = 0; n < total; n++) {
-    const due = start + (n * 1000) / perSecond;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const id = randomUUID();
-    const t = performance.now();
-    onSent?.(id, t);
-    pending.push(
-      post(agent, url, payloads[n % payloads.length] as Body, id).then(
-        (status) => {
-          if (status === 202) latencies.push(performance.now() - t);
-          else errors++;
-        },
-        () => void errors++,
-      ),
-    );
-  }
-  await Promise.all(pending);
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
-}
-
-async function startServer(kind: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: URL }> {
-  // Every server gets the platform's own Node arguments (runtime/platform/node-arguments.ts).
-  const child = spawn(process.execPath, [...platformNodeArguments, '--import', 'tsx', 'bench/ingress-server.ts', kind], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening (\S+)/.exec(out);
-      if (m?.[1]) resolve({ child, url: new URL(m[1]) });
-    });
-    child.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
-  });
-}
 
 /** The tenant end: answers 200 at once and notes when each delivery arrived (a batch's each, route-delivery.ts). */
 async function startTenant(): Promise<{ url: string; arrivals: Map<string, number>; close(): void }> {
@@ -195,7 +49,7 @@ type Row = Record<string, number>;
 const kinds = (process.env.BENCH_KINDS ?? 'ceiling,floor,baseline,zekt').split(',').filter((k): k is 'ceiling' | 'floor' | 'baseline' | 'zekt' => ['ceiling', 'floor', 'baseline', 'zekt'].includes(k));
 const results: Record<string, Row[]> = { ceiling: [], floor: [], baseline: [], zekt: [] };
 const endToEnd: { p50: number; p99: number }[] = [];
-const payloads = await bodies();
+const payloads = await signedBodies(secret);
 console.log(`payload sizes: ${payloads.map((p) => `${p.event} ${(p.body.length / 1024).toFixed(1)} KB`).join(', ')}; ${seconds} s per closed-loop step, ${fixedRateSeconds} s per fixed-rate step, ${runs} run(s); servers run with ${platformNodeArguments.join(' ')}`);
 
 for (let run = 1; run <= runs; run++) {
@@ -212,12 +66,12 @@ for (let run = 1; run <= runs; run++) {
     const cleanups: (() => Promise<void>)[] = [];
     try {
       // Warm-up, not measured: JIT, connection pools and first table writes happen here.
-      await openLoop(server.url, payloads, 100, undefined, 2);
+      await openLoop(server.url, payloads, 100, 2);
       // The fixed rate first, on fresh storage: the closed-loop bursts after it leave tens of
       // thousands of rows and a backlog that would put their after-effects into its tail.
       const fixedCpu0 = [cpuSeconds(server.child.pid), cpuSeconds(azurite.pid)];
       const fixedWakes0 = wakes(server.child.pid);
-      const fixed = await openLoop(server.url, payloads, 200, undefined, fixedRateSeconds);
+      const fixed = await openLoop(server.url, payloads, 200, fixedRateSeconds);
       const fixedWakes = (wakes(server.child.pid) - fixedWakes0) / (200 * fixedRateSeconds);
       if (Number.isFinite(fixedWakes)) row['wakes@200/s server'] = fixedWakes;
       // CPU per delivery at the fixed rate: what the intake costs when rounds are small.
@@ -228,7 +82,7 @@ for (let run = 1; run <= runs; run++) {
       row['p99@200/s'] = fixed.p99;
       for (const c of [1, 16, 64]) {
         const cpuBefore = [cpuSeconds(server.child.pid), cpuSeconds(azurite.pid)];
-        const r = await closedLoop(server.url, payloads, c);
+        const r = await closedLoop(server.url, payloads, c, seconds);
         if (c === 64) {
           // CPU per delivery answered: where the 64-concurrent step's time goes (Linux only).
           const [serverCpu, storageCpu] = cpuPerDelivery([server.child.pid, azurite.pid], cpuBefore, r.count);
@@ -255,7 +109,7 @@ for (let run = 1; run <= runs; run++) {
         server.url = routed.url;
         tenant.arrivals.clear();
         const sent = new Map<string, number>();
-        await openLoop(server.url, payloads, 50, (id, at) => sent.set(id, at), fixedRateSeconds);
+        await openLoop(server.url, payloads, 50, fixedRateSeconds, (id, at) => sent.set(id, at));
         const arrived = async () => {
           const deadline = Date.now() + 30_000;
           while (Date.now() < deadline && [...sent.keys()].some((id) => !tenant.arrivals.has(id))) await new Promise((r) => setTimeout(r, 100));
@@ -267,7 +121,7 @@ for (let run = 1; run <= runs; run++) {
         sent.clear();
         const routedCpu0 = [cpuSeconds(routed.child.pid), cpuSeconds(fresh.pid)];
         const routedWakes0 = wakes(routed.child.pid);
-        await openLoop(server.url, payloads, 200, (id, at) => sent.set(id, at), fixedRateSeconds);
+        await openLoop(server.url, payloads, 200, fixedRateSeconds, (id, at) => sent.set(id, at));
         await arrived();
         const routedWakes = (wakes(routed.child.pid) - routedWakes0) / sent.size;
         if (Number.isFinite(routedWakes)) row['wakes@200/s routed server'] = routedWakes;
