@@ -19,7 +19,7 @@ import { verifyMessage, WebhookVerificationError } from '../ingress/standard-web
 import type { Logger } from '../core/logger.ts';
 import type { ForwardedDelivery, ForwardSecrets } from '../ingress/forward-to-tenant.ts';
 import type { createWorkflowEventStore, WorkflowState } from './workflow-event-store.ts';
-import { statusOf } from '../storage/status-of.ts';
+import { createCreateRounds } from '../storage/create-rounds.ts';
 import { deliveryIdShape } from '../ingress/delivery-record.ts';
 import { parseCorrelationId } from './dispatch/delivery-record.ts';
 import { readBody } from '../functions/read-body.ts';
@@ -73,6 +73,7 @@ export function createTenantWebhookHandler(options: TenantWebhookOptions): HttpH
  * a single one is, and answered in `results`, in order.
  */
 export function createTenantWebhookHandlers(options: TenantWebhookOptions): { single: HttpHandler; batch: HttpHandler } {
+  const seenRows = createCreateRounds(options.seen);
   /** The signed body of a forward, verified (headers first, then the body, read no further than the cap). */
   async function verified(request: HttpRequest): Promise<{ id: string; raw: Buffer }> {
     const headers = {
@@ -114,15 +115,12 @@ export function createTenantWebhookHandlers(options: TenantWebhookOptions): { si
     const state = toWorkflowState(delivery);
     if (state?.kind === 'run' && options.onRun && (state.status === 'completed' || parseCorrelationId(state.displayTitle))) await options.onRun(state);
 
-    // Dedupe on webhook-id: the first writer of the row processes the delivery.
-    try {
-      await options.seen.createEntity({ partitionKey: 'webhook', rowKey: delivery.id, event: delivery.event, receivedAt: new Date().toISOString() });
-    } catch (err) {
-      if (statusOf(err) === 409) {
-        log.info('repeated delivery; already processed');
-        return { status: 200, jsonBody: { id: delivery.id, duplicate: true } };
-      }
-      throw err;
+    // Dedupe on webhook-id: the first writer of the row processes the delivery. The rows of a
+    // batch's deliveries asked for together go in one transaction (storage/create-rounds.ts).
+    const claimed = await seenRows.createIfAbsent({ partitionKey: 'webhook', rowKey: delivery.id, event: delivery.event, receivedAt: new Date().toISOString() });
+    if (!claimed) {
+      log.info('repeated delivery; already processed');
+      return { status: 200, jsonBody: { id: delivery.id, duplicate: true } };
     }
     try {
       await options.onDelivery?.(delivery);

@@ -13,6 +13,7 @@ import { createWorkflowEventStore } from '../../runtime/tenant/workflow-event-st
 import { workflowRunPayload } from '../fixtures/index.ts';
 import { sharedStorage, uniqueName } from '../support/azurite.ts';
 import { memoryLogger } from '../support/logs.ts';
+import { requestsDuring } from '../support/requests-during.ts';
 import { forwardSecret } from './support.ts';
 
 const { HttpRequest, InvocationContext } = azureFunctions;
@@ -63,6 +64,16 @@ describe('tenant intake: a batch of forwarded deliveries', () => {
     expect(answer.status).to.equal(200);
     expect(answer.results?.map((r) => [r.id, r.status, r.outcome])).to.deep.equal(deliveries.map((d) => [d.id, 200, 'stored']));
     for (const d of deliveries) expect(await runOf(d)).to.include({ status: 'completed', deliveryId: d.id });
+  });
+
+  it('writes the dedupe rows of a batch in one transaction, not one insert each', async () => {
+    const deliveries = [forwarded('acme'), forwarded('acme'), forwarded('acme'), forwarded('acme')];
+    const seenTable = seen.tableName;
+    const requests = await requestsDuring(async () => void (await postBatch(bodyOf(deliveries))));
+    // The dedupe rows: one transaction; the table's own path is never posted to for them.
+    expect(requests.filter((r) => r.method === 'POST' && r.path.endsWith('/$batch')).length).to.equal(1);
+    expect(requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/${seenTable}`)).length).to.equal(0);
+    for (const d of deliveries) expect(await seenRow(d.id)).to.equal(true);
   });
 
   it('answers a delivery it has processed already as a duplicate, and the new ones of the batch as accepted', async () => {

@@ -18,6 +18,7 @@ import type { TableClient } from '@azure/data-tables';
 import { odata, type TransactionAction } from '@azure/data-tables';
 import { statusOf } from '../../storage/status-of.ts';
 import { createGroupCommit } from '../../storage/group-commit.ts';
+import { createCreateRounds } from '../../storage/create-rounds.ts';
 import type { DeliveryRecord, DeliveryStatus } from './delivery-record.ts';
 import type { Page } from './event-store.ts';
 
@@ -53,6 +54,7 @@ interface PendingReplace {
 }
 
 export function createDeliveryStore(table: TableClient, partition: 'delivery' | 'report' | 'follow-up' = 'delivery') {
+  const creates = createCreateRounds(table);
   async function replaceOne(row: ReturnType<typeof toRow>, etag: string): Promise<string> {
     try {
       const result = await table.updateEntity(row, 'Replace', { etag });
@@ -101,8 +103,18 @@ export function createDeliveryStore(table: TableClient, partition: 'delivery' | 
     return { items: first.value.map((r) => JSON.parse(r.value) as DeliveryRecord), ...(first.value.continuationToken ? { next: first.value.continuationToken } : {}) };
   }
 
-  /** Creates the record unless it exists; answers it with its ETag when this call created it. */
+  /**
+   * Creates the record unless it exists; answers it with its ETag when this call created it.
+   * Records created at the same moment (the fan-outs of one batch the platform forwarded, one
+   * consumer each) go in one transaction (storage/create-rounds.ts).
+   */
   async function createIfAbsent(record: DeliveryRecord): Promise<StoredDelivery | undefined> {
+    const created = await creates.createIfAbsent(toRow(record, partition));
+    return created ? { record, etag: created.etag } : undefined;
+  }
+
+  /** The same, on its own: for the records of a transaction that found one of them existing. */
+  async function createAloneIfAbsent(record: DeliveryRecord): Promise<StoredDelivery | undefined> {
     try {
       const result = await table.createEntity(toRow(record, partition));
       return { record, etag: result.etag ?? '*' };
@@ -134,7 +146,7 @@ export function createDeliveryStore(table: TableClient, partition: 'delivery' | 
             return chunk.map((record, i) => ({ record, etag: (result.subResponses.find((r) => r.rowKey === record.id) ?? result.subResponses[i])?.etag ?? '*' }));
           } catch (err) {
             if (statusOf(err) !== 409) throw err;
-            return Promise.all(chunk.map((r) => createIfAbsent(r)));
+            return Promise.all(chunk.map((r) => createAloneIfAbsent(r)));
           }
         }),
       );
