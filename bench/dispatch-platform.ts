@@ -19,6 +19,7 @@ import { enqueueProvisioning } from '../automation/enqueue-provisioning.ts';
 import { tenantResourceNames } from '../tenant-stack/resource-names.ts';
 import { issueTenantApiCredential } from '../runtime/tenant/tenant-api-credential.ts';
 import { startGitHubSide, type GitHubSide } from './support/github-side-client.ts';
+import { existingAppSettings } from '../local/github-double/existing-app-settings.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -45,14 +46,7 @@ export async function startBenchPlatform(tenantId: string): Promise<BenchPlatfor
     ZEKT_PORT: '0',
     ZEKT_RESOURCE_MANAGER_PORT: '0',
     ZEKT_STATE_DIR: stateDir,
-    GITHUB_API_URL: github.apiUrl,
-    GITHUB_WEB_URL: github.webUrl,
-    GITHUB_OIDC_ISSUER: github.oidcIssuer,
-    GITHUB_APP_ID: String(github.app.id),
-    GITHUB_APP_CLIENT_ID: github.app.clientId,
-    GITHUB_APP_PRIVATE_KEY_PATH: keyFile,
-    GITHUB_WEBHOOK_SECRET: github.app.webhookSecret,
-    GITHUB_APP_CLIENT_SECRET: github.app.clientSecret,
+    ...existingAppSettings(github, keyFile),
   };
   // The platform logs at `info` as under `npm start`, to a file rather than the terminal.
   const { default: pinoDestination } = await import('pino').then((m) => ({ default: m.pino.destination }));

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { startGitHubDouble, type GitHubDouble } from '../../local/github-double/index.ts';
 import { startLocalPlatform, type LocalPlatform } from '../../local/start-local-platform.ts';
+import { existingAppSettings } from '../../local/github-double/existing-app-settings.ts';
 import { platformSecretNames } from '../../runtime/core/secret-store.ts';
 import { DeliveryNotFoundError } from '../../runtime/ingress/delivery-store.ts';
 import { Browser } from '../identity/support.ts';
@@ -50,14 +51,7 @@ describe('npm start against an existing GitHub App (the double at a configured U
       env: {
         ZEKT_PORT: '0',
         ZEKT_RESOURCE_MANAGER_PORT: '0',
-        GITHUB_API_URL: github.apiUrl,
-        GITHUB_WEB_URL: github.webUrl,
-        GITHUB_OIDC_ISSUER: github.oidcIssuer,
-        GITHUB_APP_ID: String(github.app.id),
-        GITHUB_APP_CLIENT_ID: github.app.clientId,
-        GITHUB_APP_PRIVATE_KEY_PATH: keyFile,
-        GITHUB_WEBHOOK_SECRET: github.app.webhookSecret,
-        GITHUB_APP_CLIENT_SECRET: github.app.clientSecret,
+        ...existingAppSettings(github, keyFile),
         WEBHOOK_PROXY_URL: channel.url,
       },
       inMemory: true,
