@@ -23,6 +23,8 @@ interface PendingCreate {
 export interface CreateRounds {
   /** Inserts the row unless its key exists: its ETag when this call created it, undefined when it existed. */
   createIfAbsent(row: TableEntity): Promise<{ etag: string } | undefined>;
+  /** The same, in a request of its own (for rows of a caller's own transaction that found one of them existing). */
+  createAloneIfAbsent(row: TableEntity): Promise<{ etag: string } | undefined>;
 }
 
 export function createCreateRounds(table: TableClient): CreateRounds {
@@ -61,6 +63,7 @@ export function createCreateRounds(table: TableClient): CreateRounds {
   });
 
   return {
+    createAloneIfAbsent: createOne,
     createIfAbsent: (row) =>
       new Promise((resolve, reject) => {
         // The row's size in the transaction's body, roughly: its JSON plus the sub-request's envelope.

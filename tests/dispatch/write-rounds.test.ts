@@ -2,7 +2,8 @@
  * The tenant's writes in rounds (storage/group-commit.ts): takers of one installation's budget
  * asking together share one write of its row, and delivery records replaced together share one
  * transaction — with the same answers as one request each: never a slot over the budget, and a
- * record changed meanwhile refused on its own while the others are written.
+ * record changed meanwhile refused on its own while the others are written. Records of different
+ * events created together (the fan-outs of one forwarded batch) share one transaction too.
  */
 import { expect } from 'chai';
 import { createRateBudget } from '../../runtime/tenant/dispatch/rate-budget.ts';
@@ -84,5 +85,25 @@ describe('orchestration: the tenant\'s writes in rounds', () => {
     expect(again[1].status).to.equal('fulfilled');
     expect((await store.read('e1.2'))?.record.status).to.equal('dispatched');
     expect((await store.read('e1.3'))?.record.status).to.equal('dispatched');
+  });
+
+  it('creates records of different events asked for together in one transaction, and tells the caller whose record exists', async () => {
+    const { table, name } = await freshTable();
+    const store = createDeliveryStore(table);
+    const at = new Date().toISOString();
+    const record = (eventId: string): DeliveryRecord => ({
+      id: `${eventId}.1`, eventId, consumer: { id: 1, fullName: 'acme/deploy' }, eventType: 'zekt', status: 'queued',
+      attempts: 0, retries: 0, generation: 1, correlationId: `c-${eventId}`, createdAt: at, updatedAt: at,
+    });
+    let created: (StoredDelivery | undefined)[] = [];
+    const requests = await requestsTo(name, async () => {
+      created = await Promise.all(['e1', 'e2', 'e3'].map((e) => store.createIfAbsent(record(e))));
+    });
+    expect(requests, 'one transaction').to.deep.equal(['POST $batch']);
+    expect(created.map((c) => c?.record.id)).to.deep.equal(['e1.1', 'e2.1', 'e3.1']);
+    // e2's record exists now: asked for again beside a new one, it is answered as existing, the new one created.
+    const again = await Promise.all([store.createIfAbsent({ ...record('e2'), status: 'dead' }), store.createIfAbsent(record('e4'))]);
+    expect(again.map((c) => c?.record.id)).to.deep.equal([undefined, 'e4.1']);
+    expect((await store.read('e2.1'))?.record.status).to.equal('queued');
   });
 });

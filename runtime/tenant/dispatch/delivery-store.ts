@@ -115,13 +115,8 @@ export function createDeliveryStore(table: TableClient, partition: 'delivery' | 
 
   /** The same, on its own: for the records of a transaction that found one of them existing. */
   async function createAloneIfAbsent(record: DeliveryRecord): Promise<StoredDelivery | undefined> {
-    try {
-      const result = await table.createEntity(toRow(record, partition));
-      return { record, etag: result.etag ?? '*' };
-    } catch (err) {
-      if (statusOf(err) === 409) return undefined;
-      throw err;
-    }
+    const created = await creates.createAloneIfAbsent(toRow(record, partition));
+    return created ? { record, etag: created.etag } : undefined;
   }
 
   return {
