@@ -13,8 +13,10 @@
  * 2. `cost`: one consumer per run, so a run is one delivery end to end; a fixed BENCH_COST_RATE
  *    (200) deliveries/s for BENCH_SECONDS: CPU per delivery in each process (platform, each
  *    Azurite, the tenant runtime, GitHub's side; the platform's figure split by a sampling
- *    profile into Zekt's frames and Node's own), and the tenant runtime's storage requests per delivery by method and
- *    resource (it counts them itself: ZEKT_BENCH_STORAGE_REQUEST_COUNTS).
+ *    profile into Zekt's frames and Node's own), the platform's and its Azurite's against the
+ *    floor measured first at the same rate (support/persist-floor.ts: verify, one insert, 202),
+ *    and both sides' storage requests per delivery by method and resource (each counts them
+ *    itself: ZEKT_BENCH_STORAGE_REQUEST_COUNTS for the tenant runtime).
  * 3. `ceiling`: rising rates (BENCH_RATES, 300,400,600,800) for 5 s each: the highest at which
  *    every delivery is dispatched within 10 s of the last send, none refused.
  * 4. `drain`: one event to 200 consumers under a budget of 600 a minute, on the budget's clock
