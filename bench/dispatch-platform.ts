@@ -53,6 +53,7 @@ export async function startBenchPlatform(tenantId: string): Promise<BenchPlatfor
   const log = createLogger({ level: 'info', destination: pinoDestination({ dest: path.join(stateDir, 'platform.log'), sync: false, mkdir: true }) });
   const platform = await startLocalPlatform({ env, stateDir, log }).catch(async (err: unknown) => {
     await github.stop();
+    await rm(stateDir, { recursive: true, force: true });
     throw err;
   });
   const stop = async () => {
