@@ -34,9 +34,6 @@ export interface StoredDelivery {
   readonly etag: string;
 }
 
-/** The most actions one table transaction may hold. */
-const transactionLimit = 100;
-
 const toRow = (r: DeliveryRecord, partitionKey: string) => ({
   partitionKey,
   rowKey: r.id,
@@ -113,39 +110,18 @@ export function createDeliveryStore(table: TableClient, partition: 'delivery' | 
     return created ? { record, etag: created.etag } : undefined;
   }
 
-  /** The same, on its own: for the records of a transaction that found one of them existing. */
-  async function createAloneIfAbsent(record: DeliveryRecord): Promise<StoredDelivery | undefined> {
-    const created = await creates.createAloneIfAbsent(toRow(record, partition));
-    return created ? { record, etag: created.etag } : undefined;
-  }
-
   return {
     read,
     createIfAbsent,
 
     /**
-     * `createIfAbsent` for many records: those of one event share the partition, so up to 100 go
-     * in one transaction (one request instead of one each). A transaction fails whole when one of
-     * its records exists (a repeated webhook, a copy retried after a crash part-way): then each of
-     * that chunk is created on its own, as before. Answers in the order given.
+     * `createIfAbsent` for many records, answered in the order given: asked for together, those of
+     * one event (one partition) go up to 100 to a transaction (storage/create-rounds.ts, which also
+     * creates each on its own when a transaction finds one existing: a repeated webhook, a copy
+     * retried after a crash part-way).
      */
-    async createAllIfAbsent(records: readonly DeliveryRecord[]): Promise<(StoredDelivery | undefined)[]> {
-      const chunks: DeliveryRecord[][] = [];
-      for (let i = 0; i < records.length; i += transactionLimit) chunks.push(records.slice(i, i + transactionLimit));
-      const answers = await Promise.all(
-        chunks.map(async (chunk): Promise<(StoredDelivery | undefined)[]> => {
-          if (chunk.length === 1) return [await createIfAbsent(chunk[0] as DeliveryRecord)];
-          try {
-            const result = await table.submitTransaction(chunk.map((r): TransactionAction => ['create', toRow(r, partition)]));
-            // Sub-responses name their row when the service says so; otherwise they come in order.
-            return chunk.map((record, i) => ({ record, etag: (result.subResponses.find((r) => r.rowKey === record.id) ?? result.subResponses[i])?.etag ?? '*' }));
-          } catch (err) {
-            if (statusOf(err) !== 409) throw err;
-            return Promise.all(chunk.map((r) => createAloneIfAbsent(r)));
-          }
-        }),
-      );
-      return answers.flat();
+    createAllIfAbsent(records: readonly DeliveryRecord[]): Promise<(StoredDelivery | undefined)[]> {
+      return Promise.all(records.map((record) => createIfAbsent(record)));
     },
 
     /** Removes the record if it is unchanged since `etag` was read; false when it changed or is gone. */
